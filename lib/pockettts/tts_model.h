@@ -32,7 +32,17 @@ struct LoadOptions {
   std::string device = "cpu";
 };
 
+// How latents are sampled. The model keeps the values it was loaded with; a generation may
+// override them all at once (the element applies property changes this way).
+struct SamplingOptions {
+  float temp = kDefaultTemperature;
+  int lsd_decode_steps = kDefaultLsdDecodeSteps;
+  std::optional<float> noise_clamp;
+  float eos_threshold = kDefaultEosThreshold;
+};
+
 struct GenerateOptions {
+  std::optional<SamplingOptions> sampling;  // unset: the model's LoadOptions values
   std::optional<int> frames_after_eos;  // unset: guessed from the text, as the reference does
   int max_tokens = kDefaultMaxTokensPerChunk;
   bool copy_state = true;         // false: the voice state advances with the generation
