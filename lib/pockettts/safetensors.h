@@ -37,7 +37,7 @@ class SafetensorsFile {
 
   const std::string& path() const { return path_; }
   const std::vector<TensorInfo>& tensors() const { return tensors_; }  // in file order
-  const TensorInfo* find(const std::string& name) const;              // nullptr when absent
+  const TensorInfo* find(const std::string& name) const;               // nullptr when absent
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
  private:
@@ -49,6 +49,10 @@ class SafetensorsFile {
   std::map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;
 };
+
+// The tensor's values as float32, whatever its dtype (F16 and BF16 widen exactly). Reads
+// through memcpy, so the data need not be aligned. Assumes a little-endian host.
+std::vector<float> to_float32(const TensorInfo& tensor);
 
 struct TensorToWrite {
   std::string name;
