@@ -22,6 +22,14 @@ using pockettts_test::data_path;
 using pockettts_test::make_temp_dir;
 using pockettts_test::read_text_file;
 
+// Check's string assertion keeps only the pointers, so temporaries must outlive it.
+#define ASSERT_STR_EQ(actual, expected)                   \
+  do {                                                    \
+    const std::string actual_ = (actual);                 \
+    const std::string expected_ = (expected);             \
+    ck_assert_str_eq(actual_.c_str(), expected_.c_str()); \
+  } while (0)
+
 namespace {
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -146,8 +154,8 @@ START_TEST(test_write_then_read_round_trips) {
                                {{"format", "pt"}, {"note", "a \"quoted\" ünïcode\nline"}});
   auto file = SafetensorsFile::open(path);
   ck_assert_uint_eq(file->tensors().size(), 4);
-  ck_assert_str_eq(file->metadata().at("format").c_str(), "pt");
-  ck_assert_str_eq(file->metadata().at("note").c_str(), "a \"quoted\" ünïcode\nline");
+  ASSERT_STR_EQ(file->metadata().at("format"), "pt");
+  ASSERT_STR_EQ(file->metadata().at("note"), "a \"quoted\" ünïcode\nline");
   const auto* w = file->find("weights");
   ck_assert(w->dtype == DType::kF32);
   ck_assert(w->shape == (std::vector<int64_t>{2, 3}));
@@ -178,8 +186,7 @@ START_TEST(test_writer_orders_by_dtype_then_name) {
       "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]},"
       "\"z\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[16,18]}}";
   const size_t padded = (header.size() + 7) / 8 * 8;
-  ck_assert_str_eq(bytes.substr(8, padded).c_str(),
-                   (header + std::string(padded - header.size(), ' ')).c_str());
+  ASSERT_STR_EQ(bytes.substr(8, padded), (header + std::string(padded - header.size(), ' ')));
   ck_assert(bytes.substr(0, 8) == length_prefix(padded));
   ck_assert_uint_eq(bytes.size(), 8 + padded + 18);
 }
@@ -216,7 +223,7 @@ START_TEST(test_writer_leaves_no_temporary_file) {
   const std::string listing = dir + "/listing";
   ck_assert_int_eq(std::system(("ls -A '" + dir + "' > '" + listing + "'").c_str()), 0);
   const std::string files = read_text_file(listing);
-  ck_assert_str_eq(files.c_str(), "a.safetensors\nlisting\n");
+  ASSERT_STR_EQ(files, "a.safetensors\nlisting\n");
 }
 END_TEST
 
@@ -371,7 +378,7 @@ START_TEST(test_accepts_empty_header_and_empty_tensors) {
   auto file = SafetensorsFile::open(path);
   ck_assert_uint_eq(file->tensors().size(), 2);
   ck_assert_int_eq(file->find("f")->numel(), 1);  // a scalar
-  ck_assert_str_eq(file->metadata().at("a").c_str(), "b");
+  ASSERT_STR_EQ(file->metadata().at("a"), "b");
 }
 END_TEST
 

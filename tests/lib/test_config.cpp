@@ -1,0 +1,295 @@
+// The model config: schema, strictness, variant lookup and path resolution.
+// Standard headers first: check.h defines a `fail` macro that breaks <ios> included after it.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <check.h>
+
+#include "pockettts/config.h"
+#include "pockettts/error.h"
+#include "test_util.h"
+
+using pockettts::Config;
+using pockettts::Error;
+using pockettts::ErrorCode;
+using pockettts_test::data_path;
+using pockettts_test::make_temp_dir;
+using pockettts_test::read_text_file;
+
+// Check's string assertion keeps only the pointers, so temporaries must outlive it.
+#define ASSERT_STR_EQ(actual, expected)                   \
+  do {                                                    \
+    const std::string actual_ = (actual);                 \
+    const std::string expected_ = (expected);             \
+    ck_assert_str_eq(actual_.c_str(), expected_.c_str()); \
+  } while (0)
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  ck_assert(out.good());
+}
+
+void assert_contains(const std::string& text, const std::string& part) {
+  ck_assert_msg(text.find(part) != std::string::npos, "'%s' not found in '%s'", part.c_str(),
+                text.c_str());
+}
+
+// The tiny config's text with `from` replaced by `to` (which must occur).
+std::string tiny_config_with(const std::string& from, const std::string& to) {
+  std::string text = read_text_file(data_path("tiny/config.yaml"));
+  const size_t at = text.find(from);
+  ck_assert_msg(at != std::string::npos, "'%s' not in the tiny config", from.c_str());
+  return text.replace(at, from.size(), to);
+}
+
+// Parses `text` and returns the error; fails unless it is Error(code).
+std::string parse_error(const std::string& text, ErrorCode code = ErrorCode::kInvalidData) {
+  try {
+    pockettts::parse_config(text, "/x", "/x/config.yaml");
+  } catch (const Error& e) {
+    ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(code));
+    return e.what();
+  }
+  ck_abort_msg("the config was accepted");
+  return "";
+}
+
+std::string load_error(const std::string& variant_or_path) {
+  try {
+    pockettts::load_config(variant_or_path);
+  } catch (const Error& e) {
+    ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(ErrorCode::kNotFound));
+    return e.what();
+  }
+  ck_abort_msg("'%s' loaded", variant_or_path.c_str());
+  return "";
+}
+
+}  // namespace
+
+START_TEST(test_tiny_config_loads_with_absolute_paths) {
+  const Config c = pockettts::load_config(data_path("tiny/config.yaml"));
+  const std::string dir = data_path("tiny");
+  ASSERT_STR_EQ(c.source, (dir + "/config.yaml"));
+  ck_assert(c.weights_path.has_value());
+  ASSERT_STR_EQ(*c.weights_path, (dir + "/weights.safetensors"));
+  ck_assert(!c.weights_path_without_voice_cloning.has_value());
+  ASSERT_STR_EQ(c.flow_lm.lookup_table.tokenizer_path, (dir + "/tokenizer.model"));
+  ASSERT_STR_EQ(c.flow_lm.lookup_table.tokenizer, "sentencepiece");
+  ck_assert(!c.flow_lm.weights_path.has_value());
+  ck_assert(!c.mimi.weights_path.has_value());
+
+  ASSERT_STR_EQ(c.flow_lm.dtype, "float32");
+  ck_assert_int_eq(c.flow_lm.flow.depth, 2);
+  ck_assert_int_eq(c.flow_lm.flow.dim, 32);
+  ck_assert_int_eq(c.flow_lm.transformer.d_model, 64);
+  ck_assert_int_eq(c.flow_lm.transformer.hidden_scale, 4);
+  ck_assert_int_eq(c.flow_lm.transformer.max_period, 10000);
+  ck_assert_int_eq(c.flow_lm.transformer.num_heads, 4);
+  ck_assert_int_eq(c.flow_lm.transformer.num_layers, 2);
+  ck_assert_int_eq(c.flow_lm.lookup_table.dim, 64);
+  ck_assert_int_eq(c.flow_lm.lookup_table.n_bins, 400);
+
+  ck_assert_int_eq(c.mimi.sample_rate, 24000);
+  ck_assert_int_eq(c.mimi.channels, 1);
+  ck_assert_double_eq(c.mimi.frame_rate, 12.5);
+  ck_assert_int_eq(c.mimi.seanet.dimension, 32);
+  ck_assert_int_eq(c.mimi.seanet.n_filters, 4);
+  ck_assert(c.mimi.seanet.ratios == (std::vector<int>{6, 5, 4}));
+  ck_assert_int_eq(c.mimi.seanet.kernel_size, 7);
+  ck_assert_int_eq(c.mimi.seanet.residual_kernel_size, 3);
+  ck_assert_int_eq(c.mimi.seanet.last_kernel_size, 3);
+  ck_assert_int_eq(c.mimi.seanet.dilation_base, 2);
+  ASSERT_STR_EQ(c.mimi.seanet.pad_mode, "constant");
+  ck_assert_int_eq(c.mimi.seanet.compress, 2);
+  ck_assert_int_eq(c.mimi.transformer.d_model, 32);
+  ck_assert_int_eq(c.mimi.transformer.num_heads, 2);
+  ck_assert_int_eq(c.mimi.transformer.num_layers, 1);
+  ck_assert_double_eq(c.mimi.transformer.layer_scale, 0.01);
+  ck_assert_int_eq(c.mimi.transformer.context, 250);
+  ck_assert_int_eq(c.mimi.transformer.dim_feedforward, 64);
+  ck_assert_int_eq(c.mimi.transformer.input_dimension, 32);
+  ck_assert(c.mimi.transformer.output_dimensions == (std::vector<int>{32}));
+  ck_assert_int_eq(c.mimi.quantizer.dimension, 8);
+  ck_assert_int_eq(c.mimi.quantizer.output_dimension, 32);
+}
+END_TEST
+
+START_TEST(test_mimi_max_period_defaults_to_10000) {
+  const Config c = pockettts::load_config(data_path("tiny/config.yaml"));
+  ck_assert_double_eq(c.mimi.transformer.max_period, 10000.0);
+  const Config set = pockettts::parse_config(
+      tiny_config_with("    context: 250\n", "    context: 250\n    max_period: 500.5\n"), "/x",
+      "/x/config.yaml");
+  ck_assert_double_eq(set.mimi.transformer.max_period, 500.5);
+}
+END_TEST
+
+START_TEST(test_bf16_config_points_at_bf16_weights) {
+  const Config c = pockettts::load_config(data_path("tiny/config_bf16.yaml"));
+  ASSERT_STR_EQ(*c.weights_path, data_path("tiny/weights_bf16.safetensors"));
+}
+END_TEST
+
+START_TEST(test_relative_config_path_gives_absolute_paths) {
+  ck_assert_int_eq(chdir(data_path("").c_str()), 0);
+  const Config c = pockettts::load_config("tiny/config.yaml");
+  ASSERT_STR_EQ(*c.weights_path, data_path("tiny/weights.safetensors"));
+  ASSERT_STR_EQ(c.source, data_path("tiny/config.yaml"));
+}
+END_TEST
+
+START_TEST(test_uris_and_absolute_paths_are_kept) {
+  std::string t =
+      "weights_path: hf://org/repo/w.safetensors@abc\n"
+      "weights_path_without_voice_cloning: https://example.com/w.safetensors\n" +
+      tiny_config_with("weights_path: weights.safetensors\n", "");
+  t = t.replace(t.find("tokenizer_path: tokenizer.model"),
+                std::string("tokenizer_path: tokenizer.model").size(),
+                "tokenizer_path: /abs/tok.model");
+  t = t.replace(t.find("  dtype: float32\n  flow:"), std::string("  dtype: float32\n").size(),
+                "  dtype: float32\n  weights_path: file:///a/flow.safetensors\n");
+  t = t.replace(t.find("  dtype: float32\n  sample_rate"), std::string("  dtype: float32\n").size(),
+                "  dtype: float32\n  weights_path: sub/../mimi.safetensors\n");
+  const Config c = pockettts::parse_config(t, "/base/dir", "/base/dir/c.yaml");
+  ASSERT_STR_EQ(*c.weights_path, "hf://org/repo/w.safetensors@abc");
+  ASSERT_STR_EQ(*c.weights_path_without_voice_cloning, "https://example.com/w.safetensors");
+  ASSERT_STR_EQ(c.flow_lm.lookup_table.tokenizer_path, "/abs/tok.model");
+  ASSERT_STR_EQ(*c.flow_lm.weights_path, "file:///a/flow.safetensors");
+  ASSERT_STR_EQ(*c.mimi.weights_path, "/base/dir/mimi.safetensors");
+}
+END_TEST
+
+START_TEST(test_variant_id_found_in_config_dirs) {
+  const Config c = pockettts::load_config("b6369a24");
+  assert_contains(c.source, "/b6369a24.yaml");
+  ck_assert_int_eq(c.flow_lm.transformer.d_model, 1024);
+  ck_assert_int_eq(c.mimi.transformer.num_layers, 2);
+  ASSERT_STR_EQ(*c.weights_path,
+                "hf://kyutai/pocket-tts/tts_b6369a24.safetensors@"
+                "427e3d61b276ed69fdd03de0d185fa8a8d97fc5b");
+  ASSERT_STR_EQ(c.flow_lm.lookup_table.tokenizer_path,
+                "hf://kyutai/pocket-tts-without-voice-cloning/tokenizer.model@"
+                "d4fdd22ae8c8e1cb3634e150ebeff1dab2d16df3");
+}
+END_TEST
+
+START_TEST(test_config_dir_variable_comes_first) {
+  const std::string dir = make_temp_dir();
+  write_text(dir + "/custom.yaml", read_text_file(data_path("tiny/config.yaml")));
+  ck_assert_int_eq(setenv("POCKETTTS_CONFIG_DIR", dir.c_str(), 1), 0);
+  const std::vector<std::string> dirs = pockettts::config_search_dirs();
+  ck_assert_uint_ge(dirs.size(), 2);
+  ASSERT_STR_EQ(dirs[0], dir);
+
+  const Config c = pockettts::load_config("custom");
+  ASSERT_STR_EQ(c.source, (dir + "/custom.yaml"));
+  ASSERT_STR_EQ(*c.weights_path, (dir + "/weights.safetensors"));
+  // The shipped variant is still found in the source tree behind it.
+  ck_assert_int_eq(pockettts::load_config("b6369a24").flow_lm.transformer.d_model, 1024);
+}
+END_TEST
+
+START_TEST(test_unknown_variant_lists_known_ones) {
+  const std::string dir = make_temp_dir();
+  write_text(dir + "/custom.yaml", "{}");
+  ck_assert_int_eq(setenv("POCKETTTS_CONFIG_DIR", dir.c_str(), 1), 0);
+  const std::string message = load_error("nosuchvariant");
+  assert_contains(message, "unknown model variant 'nosuchvariant'");
+  assert_contains(message, "b6369a24");
+  assert_contains(message, "custom");
+  assert_contains(message, dir);
+}
+END_TEST
+
+START_TEST(test_missing_config_file_is_not_found) {
+  const std::string path = make_temp_dir() + "/absent.yaml";
+  assert_contains(load_error(path), "config file not found: " + path);
+}
+END_TEST
+
+START_TEST(test_unknown_key_is_named_with_its_path) {
+  assert_contains(
+      parse_error(tiny_config_with("    compress: 2\n", "    compress: 2\n    foo: 1\n")),
+      "unknown key 'mimi.seanet.foo' in /x/config.yaml");
+  assert_contains(parse_error("extra: 1\n" + read_text_file(data_path("tiny/config.yaml"))),
+                  "unknown key 'extra' in /x/config.yaml");
+  assert_contains(parse_error(tiny_config_with("    depth: 2\n", "    depth: 2\n    width: 3\n")),
+                  "unknown key 'flow_lm.flow.width'");
+}
+END_TEST
+
+START_TEST(test_missing_key_is_named_with_its_path) {
+  assert_contains(parse_error(tiny_config_with("    compress: 2\n", "")),
+                  "missing key 'mimi.seanet.compress' in /x/config.yaml");
+  assert_contains(parse_error(tiny_config_with("    tokenizer_path: tokenizer.model\n", "")),
+                  "missing key 'flow_lm.lookup_table.tokenizer_path'");
+  assert_contains(parse_error("mimi: {}\n"), "missing key 'flow_lm'");
+}
+END_TEST
+
+START_TEST(test_wrong_type_is_named_with_its_path) {
+  assert_contains(parse_error(tiny_config_with("sample_rate: 24000", "sample_rate: fast")),
+                  "key 'mimi.sample_rate' in /x/config.yaml must be an integer, not 'fast'");
+  assert_contains(parse_error(tiny_config_with("sample_rate: 24000", "sample_rate: 24000.5")),
+                  "key 'mimi.sample_rate' in /x/config.yaml must be an integer");
+  assert_contains(parse_error(tiny_config_with("frame_rate: 12.5", "frame_rate: [12.5]")),
+                  "key 'mimi.frame_rate' in /x/config.yaml must be a number, not a list");
+  assert_contains(
+      parse_error(tiny_config_with("    ratios:\n    - 6\n", "    ratios: 6\n    x:\n")),
+      "key 'mimi.seanet.ratios' in /x/config.yaml must be a list of integers");
+  assert_contains(parse_error(tiny_config_with("    - 5\n", "    - five\n")),
+                  "key 'mimi.seanet.ratios[1]' in /x/config.yaml must be an integer");
+  assert_contains(
+      parse_error(tiny_config_with("  flow:\n    depth: 2\n    dim: 32\n", "  flow: 3\n")),
+      "key 'flow_lm.flow' in /x/config.yaml must be a mapping");
+  assert_contains(parse_error(tiny_config_with("pad_mode: constant", "pad_mode: [a]")),
+                  "key 'mimi.seanet.pad_mode' in /x/config.yaml must be a string");
+}
+END_TEST
+
+START_TEST(test_integral_float_is_an_integer) {
+  const Config c = pockettts::parse_config(
+      tiny_config_with("sample_rate: 24000", "sample_rate: 24000.0"), "/x", "/x/config.yaml");
+  ck_assert_int_eq(c.mimi.sample_rate, 24000);
+}
+END_TEST
+
+START_TEST(test_invalid_yaml_is_invalid_data) {
+  assert_contains(parse_error("flow_lm: [unclosed\n"), "cannot parse /x/config.yaml as YAML");
+  assert_contains(parse_error(""), "/x/config.yaml does not contain a YAML mapping");
+  assert_contains(parse_error("- a\n- b\n"), "does not contain a YAML mapping");
+}
+END_TEST
+
+int main() {
+  Suite* suite = suite_create("config");
+  TCase* load = tcase_create("load");
+  tcase_add_test(load, test_tiny_config_loads_with_absolute_paths);
+  tcase_add_test(load, test_mimi_max_period_defaults_to_10000);
+  tcase_add_test(load, test_bf16_config_points_at_bf16_weights);
+  tcase_add_test(load, test_relative_config_path_gives_absolute_paths);
+  tcase_add_test(load, test_uris_and_absolute_paths_are_kept);
+  tcase_add_test(load, test_integral_float_is_an_integer);
+  suite_add_tcase(suite, load);
+  TCase* variants = tcase_create("variants");
+  tcase_add_test(variants, test_variant_id_found_in_config_dirs);
+  tcase_add_test(variants, test_config_dir_variable_comes_first);
+  tcase_add_test(variants, test_unknown_variant_lists_known_ones);
+  tcase_add_test(variants, test_missing_config_file_is_not_found);
+  suite_add_tcase(suite, variants);
+  TCase* errors = tcase_create("errors");
+  tcase_add_test(errors, test_unknown_key_is_named_with_its_path);
+  tcase_add_test(errors, test_missing_key_is_named_with_its_path);
+  tcase_add_test(errors, test_wrong_type_is_named_with_its_path);
+  tcase_add_test(errors, test_invalid_yaml_is_invalid_data);
+  suite_add_tcase(suite, errors);
+  return pockettts_test::run_suite(suite);
+}
