@@ -152,7 +152,11 @@ std::string missing_plugin_detail(GstMessage* message) {
     if (G_VALUE_HOLDS_STRING(value)) {
       text = g_value_dup_string(value);
     } else if (GST_VALUE_HOLDS_CAPS(value)) {
-      text = gst_caps_to_string(gst_value_get_caps(value));
+      // The media type says what is missing; the full caps would only add noise.
+      const GstCaps* caps = gst_value_get_caps(value);
+      if (caps && gst_caps_get_size(caps) > 0) {
+        text = g_strdup(gst_structure_get_name(gst_caps_get_structure(caps, 0)));
+      }
     } else {
       text = gst_value_serialize(value);
     }

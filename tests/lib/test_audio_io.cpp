@@ -383,6 +383,38 @@ START_TEST(test_no_audio_stream) {
 }
 END_TEST
 
+// A format whose decoder is unavailable: the message names the missing decoder and a package.
+START_TEST(test_missing_decoder_hint) {
+  if (!have_element("flacenc") || !have_element("flacdec")) {
+    std::printf("SKIP missing decoder: no FLAC plugin\n");
+    return;
+  }
+  std::string path = make_temp_dir() + "/sine.flac";
+  ck_assert(run_pipeline(
+      "audiotestsrc num-buffers=2 ! audio/x-raw,rate=24000,channels=1 ! audioconvert ! "
+      "flacenc ! filesink location=" +
+      path));
+  // Rank NONE keeps decodebin from autoplugging the decoder, as if it were not installed
+  // (each Check test runs in its own process, so this does not leak into other tests).
+  for (const char* name : {"flacdec", "avdec_flac"}) {
+    if (GstElementFactory* factory = gst_element_factory_find(name)) {
+      gst_plugin_feature_set_rank(GST_PLUGIN_FEATURE(factory), GST_RANK_NONE);
+      gst_object_unref(factory);
+    }
+  }
+  try {
+    pockettts::read_audio(path);
+    ck_abort_msg("no error");
+  } catch (const Error& e) {
+    std::printf("  missing decoder -> %s\n", e.what());
+    std::fflush(stdout);
+    ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(ErrorCode::kInvalidData));
+    ck_assert_msg(std::strstr(e.what(), "audio/x-flac") != nullptr, "%s", e.what());
+    ck_assert_msg(std::strstr(e.what(), "install gstreamer1.0-plugins") != nullptr, "%s", e.what());
+  }
+}
+END_TEST
+
 START_TEST(test_invalid_options) {
   std::string path = data_path("tiny/voice/voice_s16.wav");
   for (const AudioReadOptions& options :
@@ -592,6 +624,7 @@ int main() {
   tcase_add_test(read, test_missing_file);
   tcase_add_test(read, test_invalid_files_fail_fast);
   tcase_add_test(read, test_no_audio_stream);
+  tcase_add_test(read, test_missing_decoder_hint);
   tcase_add_test(read, test_invalid_options);
   suite_add_tcase(suite, read);
   TCase* write = tcase_create("write");
