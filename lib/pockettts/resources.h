@@ -26,7 +26,8 @@ std::optional<std::string> find_in_hf_cache(const HfReference& ref);
 bool is_remote_reference(const std::string& uri);  // hf://, http://, https://
 
 // Returns a local path for `uri`: a local path (checked to exist), file://, or hf:// found in
-// the cache. Throws Error(kNotFound) saying where it looked.
+// the cache. Throws Error(kNotFound) saying where it looked, and Error(kUnsupported) for
+// http(s):// until downloading is implemented.
 std::string resolve_resource(const std::string& uri);
 
 }  // namespace pockettts

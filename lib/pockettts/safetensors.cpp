@@ -261,8 +261,7 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    throw Error(err == ENOENT || err == ENOTDIR || err == EACCES ? ErrorCode::kNotFound
-                                                                 : ErrorCode::kInternal,
+    throw Error(ErrorCode::kNotFound,
                 "cannot open safetensors file '" + path + "': " + errno_text(err));
   }
   struct stat st {};
