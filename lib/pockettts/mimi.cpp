@@ -1,1 +1,97 @@
-// (being written)
+#include "mimi.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "error.h"
+
+namespace pockettts {
+
+namespace {
+
+int64_t hop_length(const SEANetConfig& c) {
+  int64_t hop = 1;
+  for (int r : c.ratios) hop *= r;
+  return hop;
+}
+
+// Encoder frames per model frame: (sample_rate / hop) / frame_rate, which must be an integer.
+int64_t downsample_stride(const MimiConfig& c) {
+  const double encoder_rate = static_cast<double>(c.sample_rate) / hop_length(c.seanet);
+  const double stride = encoder_rate / c.frame_rate;
+  if (stride < 1 || stride != std::floor(stride)) {
+    throw Error(ErrorCode::kInvalidData,
+                "mimi: encoder frame rate / frame_rate must be a whole number >= 1, got " +
+                    std::to_string(stride));
+  }
+  return static_cast<int64_t>(stride);
+}
+
+int64_t checked_transformer_dim(const MimiConfig& c) {
+  const auto& t = c.transformer;
+  if (t.input_dimension != t.d_model || t.output_dimensions.size() != 1 ||
+      t.output_dimensions[0] != t.d_model || t.d_model != c.seanet.dimension) {
+    throw Error(ErrorCode::kUnsupported,
+                "mimi.transformer: only input_dimension == output_dimensions == [d_model] == "
+                "seanet.dimension is supported (as in every published config)");
+  }
+  return t.d_model;
+}
+
+}  // namespace
+
+Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
+    : sample_rate_(c.sample_rate),
+      frame_size_(static_cast<int64_t>(c.sample_rate / c.frame_rate)),
+      dimension_(c.seanet.dimension),
+      stride_(downsample_stride(c)),
+      context_(c.transformer.context),
+      encoder_(vb.pp("encoder"), c.seanet),
+      decoder_(vb.pp("decoder"), c.seanet),
+      encoder_transformer_(vb.pp("encoder_transformer"), checked_transformer_dim(c),
+                           c.transformer.num_heads, c.transformer.num_layers,
+                           c.transformer.dim_feedforward, c.transformer.context,
+                           c.transformer.max_period),
+      decoder_transformer_(vb.pp("decoder_transformer"), c.transformer.d_model,
+                           c.transformer.num_heads, c.transformer.num_layers,
+                           c.transformer.dim_feedforward, c.transformer.context,
+                           c.transformer.max_period),
+      downsample_(vb.pp("downsample").pp("conv"), dimension_, dimension_, 2 * stride_, stride_, 1,
+                  1, false, StreamingConv1d::PadMode::kReplicate),
+      upsample_(vb.pp("upsample").pp("convtr"), dimension_, dimension_, 2 * stride_, stride_,
+                dimension_, false),
+      quantizer_proj_(vb.take("quantizer.output_proj.weight",
+                              {c.quantizer.output_dimension, c.quantizer.dimension, 1})) {
+  if (c.quantizer.output_dimension != dimension_) {
+    throw Error(ErrorCode::kInvalidData, "mimi.quantizer.output_dimension must equal "
+                                         "mimi.seanet.dimension");
+  }
+}
+
+at::Tensor Mimi::encode_to_latent(const at::Tensor& audio) const {
+  // Pad at the end to whole frames, as the reference's pad_for_conv1d(x, frame, frame).
+  const int64_t length = audio.size(-1);
+  const int64_t frames = (length + frame_size_ - 1) / frame_size_;
+  const int64_t extra = std::max<int64_t>(frames, 1) * frame_size_ - length;
+  at::Tensor x = extra > 0 ? at::constant_pad_nd(audio, {0, extra}, 0) : audio;
+  at::Tensor emb = encoder_.forward(x);
+  emb = encoder_transformer_.forward(emb, nullptr);
+  return downsample_.forward(emb, nullptr);
+}
+
+MimiDecoderState Mimi::init_decoder_state() const {
+  return {upsample_.init_state(1), decoder_transformer_.init_caches(1, context_),
+          decoder_.init_state(1)};
+}
+
+at::Tensor Mimi::decode_frame(const at::Tensor& latent, MimiDecoderState& state) const {
+  at::Tensor quantized = at::conv1d(latent.view({1, -1, 1}), quantizer_proj_);
+  at::Tensor emb = upsample_.forward(quantized, state.upsample);
+  emb = decoder_transformer_.forward(emb, &state.transformer);
+  at::Tensor out = decoder_.forward(emb, state.decoder);
+  decoder_transformer_.advance(state.transformer, stride_);
+  return out;
+}
+
+}  // namespace pockettts

@@ -97,7 +97,7 @@ class AudioChunkStream {
   virtual void cancel() = 0;
 };
 
-class TTSModel {
+class TTSModel : public std::enable_shared_from_this<TTSModel> {
  public:
   // Loads config, tokenizer and weights. The model is immutable afterwards: one instance may
   // serve any number of streams on any threads at once.
@@ -142,6 +142,10 @@ class TTSModel {
   explicit TTSModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Compute threads used by each model operation (libtorch intra-op threads, process-wide).
+// Default 1: every stream already runs generation and decoding on two threads of its own.
+void set_compute_threads(int threads);
 
 // Names of the predefined voices the reference ships (alba, marius, ...).
 const std::vector<std::string>& predefined_voices();

@@ -1,13 +1,14 @@
 // Shared helpers of the library test suites (Check).
 #pragma once
 
-#include <check.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+// After the standard headers: check.h defines a function-like `fail` macro that breaks them.
+#include <check.h>
 
 namespace pockettts_test {
 

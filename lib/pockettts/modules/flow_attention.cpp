@@ -1,1 +1,65 @@
-// (being written)
+#include "modules/flow_attention.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+#include "modules/rope.h"
+
+namespace pockettts {
+
+FlowKvCache FlowKvCache::clone() const { return {cache.clone(), end}; }
+
+void FlowKvCache::reserve(int64_t capacity) {
+  if (cache.size(2) >= capacity) return;
+  auto sizes = cache.sizes().vec();
+  sizes[2] = capacity;
+  // Unused positions hold NaN, as in the reference: reading one would poison the output.
+  at::Tensor grown = at::full(sizes, std::numeric_limits<float>::quiet_NaN(), cache.options());
+  grown.narrow(2, 0, end).copy_(cache.narrow(2, 0, end));
+  cache = grown;
+}
+
+FlowAttention::FlowAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads,
+                             double max_period)
+    : embed_dim_(embed_dim),
+      num_heads_(num_heads),
+      max_period_(max_period),
+      in_proj_(vb.take("in_proj.weight", {3 * embed_dim, embed_dim})),
+      out_proj_(vb.take("out_proj.weight", {embed_dim, embed_dim})) {}
+
+FlowKvCache FlowAttention::init_cache(int64_t batch, int64_t capacity) const {
+  return {at::full({2, batch, capacity, num_heads_, head_dim()},
+                   std::numeric_limits<float>::quiet_NaN(), at::kFloat),
+          0};
+}
+
+at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& state) const {
+  const int64_t b = x.size(0), t = x.size(1), d = head_dim();
+  const int64_t end = state.end;
+  state.reserve(end + t);
+
+  at::Tensor projected = at::linear(x, in_proj_);
+  at::Tensor packed = projected.view({b, t, 3, num_heads_, d});
+  at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
+  std::tie(q, k) = apply_rope(q, k, end, max_period_);
+
+  state.cache.select(0, 0).narrow(1, end, t).copy_(k);
+  state.cache.select(0, 1).narrow(1, end, t).copy_(v);
+  at::Tensor keys = state.cache.select(0, 0).narrow(1, 0, end + t);
+  at::Tensor values = state.cache.select(0, 1).narrow(1, 0, end + t);
+
+  // Causal mask as the reference builds it: log(tril(ones)) gives 0 / -inf.
+  at::Tensor ones = at::full({t, t + end}, 1.0, x.options());
+  at::Tensor mask = at::log(at::tril(ones, end));
+
+  at::Tensor qh = q.transpose(1, 2), kh = keys.transpose(1, 2), vh = values.transpose(1, 2);
+  at::Tensor scores = at::matmul(qh, kh.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
+  scores = scores + mask;
+  at::Tensor weights = at::softmax(scores, -1);
+  at::Tensor out = at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
+  return at::linear(out, out_proj_);
+}
+
+}  // namespace pockettts

@@ -1,1 +1,90 @@
-// (being written)
+#include "modules/flow_mlp.h"
+
+#include <ATen/ATen.h>
+
+namespace pockettts {
+
+namespace {
+
+constexpr int64_t kFrequencyEmbeddingSize = 256;
+
+at::Tensor modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale) {
+  return x * (1 + scale) + shift;
+}
+
+// The reference's own LayerNorm (not nn.LayerNorm): biased variance, divide by sqrt.
+at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                      double eps) {
+  at::Tensor mean = x.mean(-1, true);
+  at::Tensor var = x.var(-1, /*unbiased=*/false, /*keepdim=*/true);
+  at::Tensor y = (x - mean) / at::sqrt(var + eps);
+  if (weight.defined()) y = y * weight + bias;
+  return y;
+}
+
+// RMSNorm of the reference: note the *unbiased* variance (x.var default), not a mean square.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& alpha, double eps) {
+  at::Tensor var = eps + x.var(-1, /*unbiased=*/true, /*keepdim=*/true);
+  return x * (alpha * at::rsqrt(var));
+}
+
+}  // namespace
+
+at::Tensor FlowMlp::Linear::operator()(const at::Tensor& x) const {
+  return at::linear(x, weight, bias);
+}
+
+FlowMlp::Linear FlowMlp::linear(const WeightPath& vb, int64_t in, int64_t out) {
+  return {vb.take("weight", {out, in}), vb.take("bias", {out})};
+}
+
+at::Tensor FlowMlp::TimestepEmbedder::operator()(const at::Tensor& t) const {
+  at::Tensor args = t * freqs;
+  at::Tensor embedding = at::cat({at::cos(args), at::sin(args)}, -1);
+  at::Tensor h = linear2(at::silu(linear1(embedding)));
+  return rms_norm(h, rms_alpha, 1e-5);
+}
+
+FlowMlp::FlowMlp(const WeightPath& vb, int64_t in_channels, int64_t model_channels,
+                 int64_t out_channels, int64_t cond_channels, int64_t num_res_blocks)
+    : model_channels_(model_channels) {
+  const int64_t C = model_channels;
+  for (int i = 0; i < 2; ++i) {  // two time conditions: s and t
+    WeightPath te = vb.pp("time_embed").pp(i);
+    time_embed_.push_back({linear(te.pp("mlp").pp(0), kFrequencyEmbeddingSize, C),
+                           linear(te.pp("mlp").pp(2), C, C), te.take("mlp.3.alpha", {C}),
+                           // Stored, never recomputed: checkpoints hold rounded values.
+                           te.take("freqs", {kFrequencyEmbeddingSize / 2})});
+  }
+  cond_embed_ = linear(vb.pp("cond_embed"), cond_channels, C);
+  input_proj_ = linear(vb.pp("input_proj"), in_channels, C);
+  for (int64_t i = 0; i < num_res_blocks; ++i) {
+    WeightPath rb = vb.pp("res_blocks").pp(static_cast<int>(i));
+    res_blocks_.push_back({rb.take("in_ln.weight", {C}), rb.take("in_ln.bias", {C}),
+                           linear(rb.pp("mlp").pp(0), C, C), linear(rb.pp("mlp").pp(2), C, C),
+                           linear(rb.pp("adaLN_modulation").pp(1), C, 3 * C)});
+  }
+  final_modulation_ = linear(vb.pp("final_layer").pp("adaLN_modulation").pp(1), C, 2 * C);
+  final_linear_ = linear(vb.pp("final_layer").pp("linear"), C, out_channels);
+}
+
+at::Tensor FlowMlp::forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,
+                            const at::Tensor& x_in) const {
+  at::Tensor x = input_proj_(x_in);
+  // The reference sums with Python's sum() (starting at 0) and divides by the count.
+  at::Tensor t_combined = (time_embed_[0](s) + time_embed_[1](t)) / 2;
+  at::Tensor y = t_combined + cond_embed_(c);
+
+  at::Tensor y_act = at::silu(y);
+  for (const auto& block : res_blocks_) {
+    auto mod = block.modulation(y_act).chunk(3, -1);
+    at::Tensor h = modulate(layer_norm(x, block.ln_weight, block.ln_bias, 1e-6), mod[0], mod[1]);
+    h = block.mlp2(at::silu(block.mlp1(h)));
+    x = x + mod[2] * h;
+  }
+  auto mod = final_modulation_(y_act).chunk(2, -1);
+  x = modulate(layer_norm(x, at::Tensor(), at::Tensor(), 1e-6), mod[0], mod[1]);
+  return final_linear_(x);
+}
+
+}  // namespace pockettts

@@ -1,1 +1,83 @@
-// (being written)
+#include "modules/mimi_attention.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+
+#include "modules/rope.h"
+
+namespace pockettts {
+
+MimiAttention::MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads,
+                             int64_t context, double max_period)
+    : embed_dim_(embed_dim),
+      num_heads_(num_heads),
+      context_(context),
+      max_period_(max_period),
+      in_proj_(vb.take("in_proj.weight", {3 * embed_dim, embed_dim})),
+      out_proj_(vb.take("out_proj.weight", {embed_dim, embed_dim})) {}
+
+MimiKvCache MimiAttention::init_cache(int64_t batch, int64_t capacity) const {
+  const int64_t d = embed_dim_ / num_heads_;
+  return {at::zeros({2, batch, num_heads_, capacity, d}, at::kFloat),
+          at::zeros({batch}, at::kLong), at::zeros({batch}, at::kLong)};
+}
+
+at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const {
+  const int64_t B = x.size(0), T = x.size(1), d = embed_dim_ / num_heads_;
+  auto long_opts = x.options().dtype(at::kLong);
+  at::Tensor offset = state ? state->offset : at::zeros({B}, long_opts);
+
+  at::Tensor projected = at::linear(x, in_proj_);
+  // "b t (p h d) -> p b h t d"
+  at::Tensor qkv = projected.view({B, T, 3, num_heads_, d}).permute({2, 0, 3, 1, 4});
+  at::Tensor q = qkv[0].permute({0, 2, 1, 3});
+  at::Tensor k = qkv[1].permute({0, 2, 1, 3});
+  at::Tensor v = qkv[2];
+  std::tie(q, k) = apply_rope(q, k, offset, max_period_);
+  q = q.permute({0, 2, 1, 3});
+  k = k.permute({0, 2, 1, 3});
+
+  at::Tensor keys, values, pos_k;
+  if (!state) {
+    keys = k;
+    values = v;
+    pos_k = at::arange(T, long_opts).expand({B, -1});
+  } else {
+    // Ring-buffer write and the position of every slot, as the reference's `complete`.
+    at::Tensor& cache = state->cache;
+    at::Tensor& end_offset = state->end_offset;
+    const int64_t capacity = cache.size(3);
+    at::Tensor indexes = (at::arange(T, long_opts) + end_offset.view({-1, 1})).remainder(capacity);
+    at::Tensor this_indexes = indexes.view({B, 1, T, 1}).expand({-1, num_heads_, T, d});
+    cache[0].scatter_(2, this_indexes, k);
+    cache[1].scatter_(2, this_indexes, v);
+    keys = cache[0];
+    values = cache[1];
+
+    at::Tensor slots = at::arange(capacity, long_opts);
+    at::Tensor last_offset = end_offset.view({-1, 1}) + T - 1;
+    at::Tensor end_index = last_offset.remainder(capacity);
+    at::Tensor delta = slots - end_index;
+    pos_k = at::where(delta <= 0, last_offset + delta, last_offset + delta - capacity);
+    end_offset.add_(T);
+    at::Tensor invalid = slots >= end_offset.view({-1, 1});
+    pos_k = at::where(invalid, at::full_like(pos_k, -1), pos_k);
+  }
+
+  at::Tensor pk = pos_k.unsqueeze(1);
+  at::Tensor pos_q = offset.view({-1, 1, 1}) + at::arange(T, long_opts).view({-1, 1});
+  at::Tensor delta = pos_q - pk;
+  at::Tensor allowed = (pk >= 0).logical_and(delta >= 0).logical_and(delta < context_);
+  allowed = allowed.unsqueeze(1);
+
+  at::Tensor scores = at::matmul(q, keys.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
+  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  at::Tensor weights = at::softmax(scores, -1);
+  at::Tensor out = at::matmul(weights, values);
+  out = out.permute({0, 2, 1, 3}).reshape({B, T, embed_dim_});
+  return at::linear(out, out_proj_);
+}
+
+}  // namespace pockettts

@@ -1,1 +1,57 @@
-// (being written)
+#include "modules/rope.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace pockettts {
+
+namespace {
+
+// `ts` holds the float positions [T]; the rest follows the reference op for op, so the
+// rotation angles round the same way (freqs * ts in float32, then cos/sin).
+std::pair<at::Tensor, at::Tensor> rotate(const at::Tensor& q, const at::Tensor& k,
+                                         const at::Tensor& ts_flat, double max_period) {
+  const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3);
+  const int64_t Hk = k.size(2);
+  auto f32 = q.options().dtype(at::kFloat);
+  at::Tensor ds = at::arange(D / 2, f32);
+  at::Tensor freqs = at::exp(ds * (-std::log(max_period) * 2 / static_cast<double>(D)));
+  at::Tensor ts = ts_flat.view({-1, 1, 1});
+
+  at::Tensor qv = q.view({B, T, H, D / 2, 2});
+  at::Tensor kv = k.view({B, T, Hk, D / 2, 2});
+  at::Tensor qr = qv.select(-1, 0), qi = qv.select(-1, 1);
+  at::Tensor kr = kv.select(-1, 0), ki = kv.select(-1, 1);
+
+  at::Tensor angles = freqs * ts;
+  at::Tensor rotr = at::cos(angles);
+  at::Tensor roti = at::sin(angles);
+  at::Tensor qor = qr * rotr - qi * roti;
+  at::Tensor qoi = qr * roti + qi * rotr;
+  at::Tensor kor = kr * rotr - ki * roti;
+  at::Tensor koi = kr * roti + ki * rotr;
+
+  at::Tensor qo = at::stack({qor, qoi}, -1).view({B, T, H, D});
+  at::Tensor ko = at::stack({kor, koi}, -1).view({B, T, Hk, D});
+  return {qo, ko};
+}
+
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> apply_rope(const at::Tensor& q, const at::Tensor& k,
+                                             int64_t offset, double max_period) {
+  at::Tensor ts = at::arange(q.size(1), q.options().dtype(at::kFloat));
+  ts.add_(offset);
+  return rotate(q, k, ts, max_period);
+}
+
+std::pair<at::Tensor, at::Tensor> apply_rope(const at::Tensor& q, const at::Tensor& k,
+                                             const at::Tensor& offset, double max_period) {
+  // The reference adds a [B] long tensor to the [T] float positions (B is 1 here).
+  at::Tensor ts = at::arange(q.size(1), q.options().dtype(at::kFloat));
+  ts.add_(offset);
+  return rotate(q, k, ts, max_period);
+}
+
+}  // namespace pockettts

@@ -1,1 +1,92 @@
-// (being written)
+#include "modules/transformer.h"
+
+#include <ATen/ATen.h>
+
+namespace pockettts {
+
+TransformerLayerWeights::TransformerLayerWeights(const WeightPath& vb, int64_t d_model,
+                                                 int64_t dim_feedforward, bool layer_scale)
+    : norm1_weight(vb.take("norm1.weight", {d_model})),
+      norm1_bias(vb.take("norm1.bias", {d_model})),
+      norm2_weight(vb.take("norm2.weight", {d_model})),
+      norm2_bias(vb.take("norm2.bias", {d_model})),
+      linear1(vb.take("linear1.weight", {dim_feedforward, d_model})),
+      linear2(vb.take("linear2.weight", {d_model, dim_feedforward})) {
+  if (layer_scale) {
+    scale1 = vb.take("layer_scale_1.scale", {d_model});
+    scale2 = vb.take("layer_scale_2.scale", {d_model});
+  }
+}
+
+at::Tensor TransformerLayerWeights::attention_input(const at::Tensor& x) const {
+  return at::layer_norm(x, {x.size(-1)}, norm1_weight, norm1_bias, 1e-5);
+}
+
+at::Tensor TransformerLayerWeights::add_attention(const at::Tensor& x,
+                                                  const at::Tensor& update) const {
+  return scale1.defined() ? x + scale1 * update : x + update;
+}
+
+at::Tensor TransformerLayerWeights::feed_forward(const at::Tensor& x) const {
+  at::Tensor h = at::layer_norm(x, {x.size(-1)}, norm2_weight, norm2_bias, 1e-5);
+  at::Tensor update = at::linear(at::gelu(at::linear(h, linear1)), linear2);
+  return scale2.defined() ? x + scale2 * update : x + update;
+}
+
+FlowTransformer::FlowTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads,
+                                 int64_t num_layers, int64_t dim_feedforward, double max_period) {
+  for (int64_t i = 0; i < num_layers; ++i) {
+    WeightPath layer = vb.pp("layers").pp(static_cast<int>(i));
+    layers_.push_back({FlowAttention(layer.pp("self_attn"), d_model, num_heads, max_period),
+                       TransformerLayerWeights(layer, d_model, dim_feedforward, false)});
+  }
+}
+
+std::vector<FlowKvCache> FlowTransformer::init_caches(int64_t batch, int64_t capacity) const {
+  std::vector<FlowKvCache> caches;
+  for (const auto& layer : layers_) caches.push_back(layer.attention.init_cache(batch, capacity));
+  return caches;
+}
+
+at::Tensor FlowTransformer::forward(at::Tensor x, std::vector<FlowKvCache>& caches) const {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    x = layer.rest.add_attention(x, layer.attention.forward(layer.rest.attention_input(x), caches[i]));
+    x = layer.rest.feed_forward(x);
+  }
+  return x;
+}
+
+MimiTransformer::MimiTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads,
+                                 int64_t num_layers, int64_t dim_feedforward, int64_t context,
+                                 double max_period) {
+  for (int64_t i = 0; i < num_layers; ++i) {
+    WeightPath layer = vb.pp("transformer").pp("layers").pp(static_cast<int>(i));
+    layers_.push_back(
+        {MimiAttention(layer.pp("self_attn"), d_model, num_heads, context, max_period),
+         TransformerLayerWeights(layer, d_model, dim_feedforward, true)});
+  }
+}
+
+std::vector<MimiKvCache> MimiTransformer::init_caches(int64_t batch, int64_t capacity) const {
+  std::vector<MimiKvCache> caches;
+  for (const auto& layer : layers_) caches.push_back(layer.attention.init_cache(batch, capacity));
+  return caches;
+}
+
+at::Tensor MimiTransformer::forward(const at::Tensor& x, std::vector<MimiKvCache>* caches) const {
+  at::Tensor h = x.transpose(1, 2);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    MimiKvCache* cache = caches ? &(*caches)[i] : nullptr;
+    h = layer.rest.add_attention(h, layer.attention.forward(layer.rest.attention_input(h), cache));
+    h = layer.rest.feed_forward(h);
+  }
+  return h.transpose(1, 2);
+}
+
+void MimiTransformer::advance(std::vector<MimiKvCache>& caches, int64_t steps) const {
+  for (auto& cache : caches) cache.offset.add_(steps);
+}
+
+}  // namespace pockettts

@@ -1,0 +1,84 @@
+// FlowLM: text lookup table, causal transformer over [text | audio prompt | latents], EOS head
+// and the flow MLP that turns the last hidden state into the next latent (LSD decoding).
+#pragma once
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+#include <vector>
+
+#include "config.h"
+#include "modules/flow_attention.h"
+#include "modules/flow_mlp.h"
+#include "modules/transformer.h"
+#include "weights.h"
+
+namespace pockettts {
+
+// The streaming state of FlowLM: one KV cache per transformer layer.
+struct FlowLmState {
+  std::vector<FlowKvCache> layers;
+  int64_t length() const { return layers.empty() ? 0 : layers.front().end; }
+  void reserve(int64_t capacity);
+  FlowLmState clone() const;
+};
+
+struct Sampling {
+  double temp = 0.7;
+  int lsd_decode_steps = 1;
+  std::optional<double> noise_clamp;
+  double eos_threshold = -4.0;
+};
+
+struct FlowStep {
+  at::Tensor latent;  // [1, ldim]
+  float eos_logit = 0;
+  bool is_eos = false;
+};
+
+class FlowLm {
+ public:
+  FlowLm(const WeightPath& vb, const FlowLMConfig& config, int64_t latent_dim,
+         int64_t speaker_dim);
+
+  FlowLmState init_state(int64_t capacity) const;
+
+  // Feeds conditioning (text token embeddings, or an audio prompt [1, T, d_model]) into the
+  // cache. The reference also samples noise and runs the flow net on these calls; only the
+  // noise draw is observable (it advances the generator), so it is repeated when `rng` is set.
+  void prompt_text(const at::Tensor& tokens, FlowLmState& state, const Sampling& sampling,
+                   at::Generator* rng) const;
+  void prompt_audio(const at::Tensor& conditioning, FlowLmState& state, const Sampling& sampling,
+                    at::Generator* rng) const;
+
+  // One generation step from the previous latent ([1, ldim]; NaN = beginning of speech).
+  FlowStep step(const at::Tensor& previous_latent, FlowLmState& state, const Sampling& sampling,
+                at::Generator& rng) const;
+
+  // Speaker conditioning from Mimi latents [B, T, speaker_dim] -> [B, T, d_model].
+  at::Tensor project_speaker(const at::Tensor& latents) const;
+  // latent * emb_std + emb_mean: what Mimi decodes.
+  at::Tensor denormalize(const at::Tensor& latent) const;
+
+  int64_t d_model() const { return d_model_; }
+  int64_t latent_dim() const { return ldim_; }
+  int64_t num_layers() const { return static_cast<int64_t>(transformer_.num_layers()); }
+  int64_t num_heads() const { return num_heads_; }
+
+ private:
+  at::Tensor backbone(const at::Tensor& input, FlowLmState& state) const;
+  at::Tensor sample_noise(const Sampling& sampling, at::Generator& rng) const;
+
+  int64_t d_model_, ldim_, num_heads_;
+  at::Tensor embed_;  // [n_bins + 1, dim]
+  at::Tensor bos_emb_, emb_std_, emb_mean_;
+  at::Tensor input_linear_;
+  FlowTransformer transformer_;
+  at::Tensor out_norm_weight_, out_norm_bias_;
+  at::Tensor out_eos_weight_, out_eos_bias_;
+  FlowMlp flow_net_;
+  at::Tensor speaker_proj_;
+};
+
+}  // namespace pockettts

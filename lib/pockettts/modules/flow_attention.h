@@ -1,0 +1,41 @@
+// FlowLM self-attention: causal, unbounded context, KV cache that grows with the sequence.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "weights.h"
+
+namespace pockettts {
+
+// The KV cache of one attention layer: [2, B, capacity, H, D] (the reference's layout) and the
+// number of valid positions. Capacity grows on demand; positions past `end` are unused.
+struct FlowKvCache {
+  at::Tensor cache;
+  int64_t end = 0;
+
+  FlowKvCache clone() const;
+  // Makes room for `capacity` positions, keeping the valid ones.
+  void reserve(int64_t capacity);
+};
+
+class FlowAttention {
+ public:
+  FlowAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads, double max_period);
+
+  FlowKvCache init_cache(int64_t batch, int64_t capacity) const;
+  // x: [B, T, d]. Appends T positions to `cache` (the caller advances cache.end afterwards,
+  // as the reference's increment_step does).
+  at::Tensor forward(const at::Tensor& x, FlowKvCache& cache) const;
+
+  int64_t num_heads() const { return num_heads_; }
+  int64_t head_dim() const { return embed_dim_ / num_heads_; }
+
+ private:
+  int64_t embed_dim_;
+  int64_t num_heads_;
+  double max_period_;
+  at::Tensor in_proj_;   // [3d, d]
+  at::Tensor out_proj_;  // [d, d]
+};
+
+}  // namespace pockettts

@@ -1,0 +1,37 @@
+// Mimi self-attention: causal with a bounded context, streaming through a ring buffer.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "weights.h"
+
+namespace pockettts {
+
+// Ring buffer of the last `capacity` keys/values: [2, B, H, capacity, D]. `end_offset` counts
+// positions ever written; `offset` is the position of the next query (the reference advances
+// it separately, by 16 per decoded frame).
+struct MimiKvCache {
+  at::Tensor cache;
+  at::Tensor end_offset;  // [B] long
+  at::Tensor offset;      // [B] long
+};
+
+class MimiAttention {
+ public:
+  MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads, int64_t context,
+                double max_period);
+
+  MimiKvCache init_cache(int64_t batch, int64_t capacity) const;
+  // x: [B, T, d]. With a cache: streaming. Without: the whole sequence at once (encoder).
+  at::Tensor forward(const at::Tensor& x, MimiKvCache* cache) const;
+
+ private:
+  int64_t embed_dim_;
+  int64_t num_heads_;
+  int64_t context_;
+  double max_period_;
+  at::Tensor in_proj_;
+  at::Tensor out_proj_;
+};
+
+}  // namespace pockettts

@@ -1,0 +1,55 @@
+// SEANet encoder (audio -> 200 Hz features) and decoder (features -> audio), streaming.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <variant>
+#include <vector>
+
+#include "config.h"
+#include "modules/conv.h"
+#include "weights.h"
+
+namespace pockettts {
+
+class SeanetResnetBlock {
+ public:
+  SeanetResnetBlock(const WeightPath& vb, int64_t dim, int64_t kernel_size, int64_t dilation,
+                    int64_t compress, StreamingConv1d::PadMode pad);
+  std::vector<ConvState> init_state(int64_t batch) const;
+  at::Tensor forward(const at::Tensor& x, std::vector<ConvState>* state) const;
+
+ private:
+  StreamingConv1d conv1_, conv2_;
+};
+
+// Per-layer streaming state of a SEANet stack, in layer order.
+using SeanetState = std::vector<std::variant<ConvState, ConvTransposeState, std::vector<ConvState>>>;
+
+class SeanetEncoder {
+ public:
+  SeanetEncoder(const WeightPath& vb, const SEANetConfig& config);
+  // x: [B, channels, T], T a multiple of the hop length. Non-streaming (fresh state).
+  at::Tensor forward(const at::Tensor& x) const;
+  int64_t hop_length() const { return hop_length_; }
+
+ private:
+  using Layer = std::variant<StreamingConv1d, SeanetResnetBlock>;
+  std::vector<Layer> layers_;  // an ELU precedes every downsampling and the last conv
+  std::vector<bool> elu_before_;
+  int64_t hop_length_ = 1;
+};
+
+class SeanetDecoder {
+ public:
+  SeanetDecoder(const WeightPath& vb, const SEANetConfig& config);
+  SeanetState init_state(int64_t batch) const;
+  at::Tensor forward(const at::Tensor& z, SeanetState& state) const;
+
+ private:
+  using Layer = std::variant<StreamingConv1d, StreamingConvTranspose1d, SeanetResnetBlock>;
+  std::vector<Layer> layers_;
+  std::vector<bool> elu_before_;
+};
+
+}  // namespace pockettts

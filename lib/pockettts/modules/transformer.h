@@ -1,0 +1,64 @@
+// Pre-norm transformer layers as the reference's StreamingTransformer: attention block and a
+// GELU feed-forward block, each residual, with optional LayerScale (Mimi) or none (FlowLM).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "modules/flow_attention.h"
+#include "modules/mimi_attention.h"
+#include "weights.h"
+
+namespace pockettts {
+
+// What the two kinds of layer share: norms, feed-forward and layer scales.
+struct TransformerLayerWeights {
+  TransformerLayerWeights(const WeightPath& vb, int64_t d_model, int64_t dim_feedforward,
+                          bool layer_scale);
+  at::Tensor norm1_weight, norm1_bias, norm2_weight, norm2_bias;
+  at::Tensor linear1, linear2;
+  at::Tensor scale1, scale2;  // undefined when the layer has no LayerScale
+
+  at::Tensor attention_input(const at::Tensor& x) const;  // norm1(x)
+  at::Tensor add_attention(const at::Tensor& x, const at::Tensor& update) const;
+  at::Tensor feed_forward(const at::Tensor& x) const;  // x + scale2 * ff(norm2(x))
+};
+
+// FlowLM backbone: `layers` with FlowAttention, one KV cache per layer.
+class FlowTransformer {
+ public:
+  FlowTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads, int64_t num_layers,
+                  int64_t dim_feedforward, double max_period);
+  std::vector<FlowKvCache> init_caches(int64_t batch, int64_t capacity) const;
+  at::Tensor forward(at::Tensor x, std::vector<FlowKvCache>& caches) const;
+  size_t num_layers() const { return layers_.size(); }
+  const FlowAttention& attention(size_t i) const { return layers_[i].attention; }
+
+ private:
+  struct Layer {
+    FlowAttention attention;
+    TransformerLayerWeights rest;
+  };
+  std::vector<Layer> layers_;
+};
+
+// Mimi's ProjectedTransformer with identity projections: [B, C, T] in and out.
+class MimiTransformer {
+ public:
+  MimiTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads, int64_t num_layers,
+                  int64_t dim_feedforward, int64_t context, double max_period);
+  std::vector<MimiKvCache> init_caches(int64_t batch, int64_t capacity) const;
+  // caches == nullptr: the whole sequence at once.
+  at::Tensor forward(const at::Tensor& x, std::vector<MimiKvCache>* caches) const;
+  void advance(std::vector<MimiKvCache>& caches, int64_t steps) const;
+
+ private:
+  struct Layer {
+    MimiAttention attention;
+    TransformerLayerWeights rest;
+  };
+  std::vector<Layer> layers_;
+};
+
+}  // namespace pockettts
