@@ -12,8 +12,8 @@
 namespace pockettts {
 
 struct AudioReadOptions {
-  std::optional<int> sample_rate;  // resample to this rate (GStreamer audioresample)
-  std::optional<int> channels;     // downmix/upmix to this many channels
+  std::optional<int> sample_rate;     // resample to this rate (GStreamer audioresample)
+  std::optional<int> channels;        // downmix/upmix to this many channels
   std::optional<double> max_seconds;  // stop decoding after this much audio
 };
 

@@ -83,7 +83,7 @@ struct Config {
   MimiConfig mimi;
   std::optional<std::string> weights_path;                        // resolved
   std::optional<std::string> weights_path_without_voice_cloning;  // resolved
-  std::string source;  // the YAML file this came from
+  std::string source;                                             // the YAML file this came from
 };
 
 // `variant_or_path`: a variant id ("b6369a24") looked up in the config directories, or a path

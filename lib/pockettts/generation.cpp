@@ -110,8 +110,8 @@ class GenerationStream final : public AudioChunkStream {
     at::Tensor tokens = at::tensor(chunk.tokens, at::kLong);
     flow_lm.prompt_text(tokens, state, sampling_, &rng_);
 
-    at::Tensor latent = at::full({1, flow_lm.latent_dim()},
-                                 std::numeric_limits<float>::quiet_NaN(), at::kFloat);
+    at::Tensor latent =
+        at::full({1, flow_lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
     std::optional<int> eos_step;
     for (int step = 0; step < max_gen_len; ++step) {
       if (cancelled_) return;
@@ -188,8 +188,8 @@ std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const TTSMode
     const PreparedText prepared = prepare_text_prompt(chunk_text);
     TextChunk chunk;
     for (int id : impl.tokenizer->encode(chunk_text)) chunk.tokens.push_back(id);
-    chunk.frames_after_eos = options.frames_after_eos ? *options.frames_after_eos
-                                                      : prepared.frames_after_eos_guess + 2;
+    chunk.frames_after_eos =
+        options.frames_after_eos ? *options.frames_after_eos : prepared.frames_after_eos_guess + 2;
     chunks.push_back(std::move(chunk));
   }
   return std::make_unique<GenerationStream>(std::move(model), state, std::move(chunks), options);

@@ -64,8 +64,9 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
       quantizer_proj_(vb.take("quantizer.output_proj.weight",
                               {c.quantizer.output_dimension, c.quantizer.dimension, 1})) {
   if (c.quantizer.output_dimension != dimension_) {
-    throw Error(ErrorCode::kInvalidData, "mimi.quantizer.output_dimension must equal "
-                                         "mimi.seanet.dimension");
+    throw Error(ErrorCode::kInvalidData,
+                "mimi.quantizer.output_dimension must equal "
+                "mimi.seanet.dimension");
   }
 }
 

@@ -9,8 +9,12 @@
 
 namespace pockettts {
 
-void log_debug(const std::string& message) { g_log("pockettts", G_LOG_LEVEL_DEBUG, "%s", message.c_str()); }
-void log_info(const std::string& message) { g_log("pockettts", G_LOG_LEVEL_INFO, "%s", message.c_str()); }
+void log_debug(const std::string& message) {
+  g_log("pockettts", G_LOG_LEVEL_DEBUG, "%s", message.c_str());
+}
+void log_info(const std::string& message) {
+  g_log("pockettts", G_LOG_LEVEL_INFO, "%s", message.c_str());
+}
 void log_warning(const std::string& message) {
   g_log("pockettts", G_LOG_LEVEL_WARNING, "%s", message.c_str());
 }

@@ -18,7 +18,8 @@ at::Tensor tensor_as_float(const std::shared_ptr<const SafetensorsFile>& file,
     case DType::kF32: {
       if (reinterpret_cast<uintptr_t>(data) % alignof(float) == 0) {
         auto keep = file;  // the mapping lives as long as any tensor viewing it
-        return at::from_blob(data, shape, [keep](void*) {}, opts.dtype(at::kFloat));
+        return at::from_blob(
+            data, shape, [keep](void*) {}, opts.dtype(at::kFloat));
       }
       at::Tensor copy = at::empty(shape, opts.dtype(at::kFloat));
       std::memcpy(copy.data_ptr(), data, info.nbytes);
@@ -43,9 +44,9 @@ std::map<std::string, at::Tensor> load_tensors(const std::string& path) {
   for (const auto& info : file->tensors()) {
     if (info.dtype == DType::kI64) {
       std::vector<int64_t> shape(info.shape.begin(), info.shape.end());
-      out[info.name] =
-          at::from_blob(const_cast<uint8_t*>(info.data), shape, at::TensorOptions().dtype(at::kLong))
-              .clone();
+      out[info.name] = at::from_blob(const_cast<uint8_t*>(info.data), shape,
+                                     at::TensorOptions().dtype(at::kLong))
+                           .clone();
     } else {
       out[info.name] = tensor_as_float(file, info).clone();
     }
@@ -68,8 +69,8 @@ void save_tensors(const std::string& path, const std::map<std::string, at::Tenso
       dtype = DType::kF32;
     }
     keep.push_back(t);
-    items.push_back({name, dtype, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()),
-                     t.data_ptr()});
+    items.push_back(
+        {name, dtype, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()), t.data_ptr()});
   }
   write_safetensors(path, items);
 }

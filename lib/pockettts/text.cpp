@@ -5,13 +5,13 @@
 #include "pockettts/text.h"
 
 #include <glib.h>
-#include <sentencepiece_processor.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "pockettts/error.h"
+#include "sentencepiece_loader.h"
 
 namespace pockettts {
 
@@ -190,23 +190,14 @@ std::u32string collapse_double_spaces_once(const std::u32string& text) {
 
 class SentencePieceTokenizer final : public Tokenizer {
  public:
-  explicit SentencePieceTokenizer(std::unique_ptr<sentencepiece::SentencePieceProcessor> sp)
-      : sp_(std::move(sp)) {}
+  explicit SentencePieceTokenizer(std::unique_ptr<SentencePieceModel> sp) : sp_(std::move(sp)) {}
 
   // SentencePieceProcessor's Encode/Decode only read the loaded model: safe to call from
   // several threads at once.
-  std::vector<int> encode(const std::string& text) const override {
-    std::vector<int> ids;
-    const auto status = sp_->Encode(text, &ids);
-    if (!status.ok()) {
-      throw Error(ErrorCode::kInternal,
-                  std::string("sentencepiece encode failed: ") + status.error_message());
-    }
-    return ids;
-  }
+  std::vector<int> encode(const std::string& text) const override { return sp_->encode(text); }
 
   std::string decode(const std::vector<int>& ids) const override {
-    const int size = sp_->GetPieceSize();
+    const int size = sp_->piece_size();
     for (int id : ids) {
       if (id < 0 || id >= size) {
         throw Error(ErrorCode::kInvalidArgument, "token id " + std::to_string(id) +
@@ -214,19 +205,13 @@ class SentencePieceTokenizer final : public Tokenizer {
                                                      std::to_string(size) + ")");
       }
     }
-    std::string text;
-    const auto status = sp_->Decode(ids, &text);
-    if (!status.ok()) {
-      throw Error(ErrorCode::kInternal,
-                  std::string("sentencepiece decode failed: ") + status.error_message());
-    }
-    return text;
+    return sp_->decode(ids);
   }
 
-  int vocab_size() const override { return sp_->GetPieceSize(); }
+  int vocab_size() const override { return sp_->piece_size(); }
 
  private:
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::unique_ptr<SentencePieceModel> sp_;
 };
 
 }  // namespace
@@ -240,17 +225,12 @@ std::shared_ptr<const Tokenizer> Tokenizer::load(const std::string& path, int ex
     throw Error(ErrorCode::kInvalidData,
                 "sentencepiece tokenizer model '" + path + "' is not a regular file");
   }
-  auto sp = std::make_unique<sentencepiece::SentencePieceProcessor>();
-  const auto status = sp->Load(path);
-  if (!status.ok()) {
-    throw Error(ErrorCode::kInvalidData, "cannot read sentencepiece tokenizer model '" + path +
-                                             "': " + status.error_message());
-  }
-  if (expected_vocab_size >= 0 && sp->GetPieceSize() != expected_vocab_size) {
+  auto sp = std::make_unique<SentencePieceModel>(path);
+  if (expected_vocab_size >= 0 && sp->piece_size() != expected_vocab_size) {
     // Same check and wording as the reference's assert in SentencePieceTokenizer.
     throw Error(ErrorCode::kInvalidData,
                 "sentencepiece tokenizer '" + path +
-                    "' has vocab size=" + std::to_string(sp->GetPieceSize()) +
+                    "' has vocab size=" + std::to_string(sp->piece_size()) +
                     " but nbins=" + std::to_string(expected_vocab_size) + " was specified");
   }
   return std::make_shared<SentencePieceTokenizer>(std::move(sp));

@@ -33,7 +33,8 @@ const char* kVoiceCloningUnsupported =
 std::atomic<int> g_compute_threads{0};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Resolves the checkpoint, falling back from the gated voice-cloning weights to the public
@@ -41,8 +42,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 std::string resolve_weights(const Config& config, bool& has_voice_cloning) {
   if (config.flow_lm.weights_path || config.mimi.weights_path) {
     throw Error(ErrorCode::kUnsupported,
-                config.source + ": separate flow_lm/mimi weights files are not supported; use a "
-                                "single weights_path with the TTSModel key layout");
+                config.source +
+                    ": separate flow_lm/mimi weights files are not supported; use a "
+                    "single weights_path with the TTSModel key layout");
   }
   if (!config.weights_path) {
     throw Error(ErrorCode::kInvalidData, config.source + " has no weights_path");
@@ -63,10 +65,10 @@ at::Tensor audio_to_tensor(const Audio& audio) {
   if (audio.channels < 1 || audio.frames() == 0) {
     throw Error(ErrorCode::kInvalidArgument, "the voice prompt audio is empty");
   }
-  at::Tensor samples = at::from_blob(const_cast<float*>(audio.samples.data()),
-                                     {audio.channels, static_cast<int64_t>(audio.frames())},
-                                     at::kFloat)
-                           .clone();
+  at::Tensor samples =
+      at::from_blob(const_cast<float*>(audio.samples.data()),
+                    {audio.channels, static_cast<int64_t>(audio.frames())}, at::kFloat)
+          .clone();
   // Channels are averaged, as the reference does when it reads a multi-channel file.
   return audio.channels == 1 ? samples : samples.mean(0, true);
 }
@@ -148,13 +150,14 @@ std::shared_ptr<const TTSModel> TTSModel::load_model(const LoadOptions& options)
 
   auto weights = Weights::load(resolve_weights(config, impl->has_voice_cloning));
   WeightPath root(*weights, "");
-  impl->flow_lm = std::make_unique<FlowLm>(root.pp("flow_lm"), config.flow_lm,
-                                           config.mimi.quantizer.dimension,
-                                           config.mimi.seanet.dimension);
+  impl->flow_lm =
+      std::make_unique<FlowLm>(root.pp("flow_lm"), config.flow_lm, config.mimi.quantizer.dimension,
+                               config.mimi.seanet.dimension);
   impl->mimi = std::make_unique<Mimi>(root.pp("mimi"), config.mimi);
   weights->check_all_taken();
 
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
   log_info("model " + config.source + " loaded from " + weights->path() + " in " +
            std::to_string(static_cast<int>(ms.count())) + " ms");
   return std::shared_ptr<const TTSModel>(new TTSModel(std::move(impl)));
@@ -176,10 +179,13 @@ VoiceState TTSModel::get_state_for_audio_prompt(const std::string& source, bool 
                                     kPredefinedVoiceRevision);
     }
   }
-  if (voice_file.empty() && ends_with(source, ".safetensors")) voice_file = resolve_resource(source);
+  if (voice_file.empty() && ends_with(source, ".safetensors"))
+    voice_file = resolve_resource(source);
   if (!voice_file.empty()) {
     VoiceFile voice = read_voice_file(voice_file, *impl_->flow_lm);
-    if (voice.has_state) return VoiceState(std::make_unique<VoiceState::Impl>(VoiceState::Impl{std::move(voice.state)}));
+    if (voice.has_state)
+      return VoiceState(
+          std::make_unique<VoiceState::Impl>(VoiceState::Impl{std::move(voice.state)}));
     return VoiceState(std::make_unique<VoiceState::Impl>(
         VoiceState::Impl{impl_->state_for_prompt(voice.audio_prompt)}));
   }

@@ -43,10 +43,10 @@ struct SamplingOptions {
 
 struct GenerateOptions {
   std::optional<SamplingOptions> sampling;  // unset: the model's LoadOptions values
-  std::optional<int> frames_after_eos;  // unset: guessed from the text, as the reference does
+  std::optional<int> frames_after_eos;      // unset: guessed from the text, as the reference does
   int max_tokens = kDefaultMaxTokensPerChunk;
-  bool copy_state = true;         // false: the voice state advances with the generation
-  std::optional<uint64_t> seed;   // unset: a random seed per generation
+  bool copy_state = true;        // false: the voice state advances with the generation
+  std::optional<uint64_t> seed;  // unset: a random seed per generation
 };
 
 // Audio as float samples, channel-major ([channels][frames] flattened).
@@ -109,7 +109,7 @@ class TTSModel : public std::enable_shared_from_this<TTSModel> {
 
   std::string device() const;
   int sample_rate() const;
-  int frame_size() const;   // samples per generated frame (1920 at 24 kHz, 12.5 Hz)
+  int frame_size() const;  // samples per generated frame (1920 at 24 kHz, 12.5 Hz)
   bool has_voice_cloning() const;
   const LoadOptions& options() const;
 
@@ -122,9 +122,8 @@ class TTSModel : public std::enable_shared_from_this<TTSModel> {
 
   std::vector<float> generate_audio(VoiceState& state, const std::string& text,
                                     const GenerateOptions& options = {}) const;
-  std::unique_ptr<AudioChunkStream> generate_audio_stream(VoiceState& state,
-                                                          const std::string& text,
-                                                          const GenerateOptions& options = {}) const;
+  std::unique_ptr<AudioChunkStream> generate_audio_stream(
+      VoiceState& state, const std::string& text, const GenerateOptions& options = {}) const;
 
   // Encodes `source` (as above, audio only) and writes {"audio_prompt": [1, T, d_model]} to
   // `export_path` (".safetensors" appended when missing). Returns the 24 kHz mono audio used.

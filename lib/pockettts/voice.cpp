@@ -30,10 +30,10 @@ VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm) {
   if (prompt != tensors.end()) {
     const at::Tensor& p = prompt->second;
     if (p.dim() != 3 || p.size(0) != 1 || p.size(1) < 1 || p.size(2) != flow_lm.d_model()) {
-      throw Error(ErrorCode::kInvalidData,
-                  "voice file " + path + ": audio_prompt has shape " + shape_string(p.sizes()) +
-                      " but this model needs [1, frames, " + std::to_string(flow_lm.d_model()) +
-                      "]");
+      throw Error(ErrorCode::kInvalidData, "voice file " + path + ": audio_prompt has shape " +
+                                               shape_string(p.sizes()) +
+                                               " but this model needs [1, frames, " +
+                                               std::to_string(flow_lm.d_model()) + "]");
     }
     voice.audio_prompt = p.to(at::kFloat).contiguous();
     return voice;
@@ -47,14 +47,16 @@ VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm) {
     auto end = tensors.find(layer_key(i) + "/current_end");
     if (cache == tensors.end() || end == tensors.end()) {
       throw Error(ErrorCode::kInvalidData,
-                  "voice file " + path + " has neither an 'audio_prompt' tensor nor the model "
-                  "state of layer " + std::to_string(i) + " ('" + layer_key(i) +
+                  "voice file " + path +
+                      " has neither an 'audio_prompt' tensor nor the model "
+                      "state of layer " +
+                      std::to_string(i) + " ('" + layer_key(i) +
                       "/cache'): it is not a Pocket TTS voice for this model");
     }
     const at::Tensor& c = cache->second;
     const int64_t n = end->second.numel();  // the reference encodes the position as a length
-    if (c.dim() != 5 || c.size(0) != 2 || c.size(1) != 1 || c.size(2) < n ||
-        c.size(3) != heads || c.size(4) != head_dim || (length >= 0 && n != length) || n < 1) {
+    if (c.dim() != 5 || c.size(0) != 2 || c.size(1) != 1 || c.size(2) < n || c.size(3) != heads ||
+        c.size(4) != head_dim || (length >= 0 && n != length) || n < 1) {
       throw Error(ErrorCode::kInvalidData,
                   "voice file " + path + ": '" + cache->first + "' has shape " +
                       shape_string(c.sizes()) + " for " + std::to_string(n) +

@@ -53,8 +53,10 @@ void Weights::check_all_taken() const {
   std::string list;
   for (size_t i = 0; i < extra.size() && i < 5; ++i) list += (i ? ", '" : "'") + extra[i] + "'";
   if (extra.size() > 5) list += ", ... (" + std::to_string(extra.size()) + " in all)";
-  throw Error(ErrorCode::kInvalidData, "weights file " + path() + " has tensors the config does "
-                                           "not use: " + list + ": it is not a checkpoint of this model config");
+  throw Error(ErrorCode::kInvalidData, "weights file " + path() +
+                                           " has tensors the config does "
+                                           "not use: " +
+                                           list + ": it is not a checkpoint of this model config");
 }
 
 }  // namespace pockettts

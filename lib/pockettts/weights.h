@@ -36,7 +36,8 @@ class Weights {
 // vb.pp("layers").pp(i).take("linear1.weight", {ff, d}).
 class WeightPath {
  public:
-  WeightPath(Weights& weights, std::string prefix) : weights_(&weights), prefix_(std::move(prefix)) {}
+  WeightPath(Weights& weights, std::string prefix)
+      : weights_(&weights), prefix_(std::move(prefix)) {}
   WeightPath pp(const std::string& name) const { return {*weights_, join(name)}; }
   WeightPath pp(int index) const { return pp(std::to_string(index)); }
   at::Tensor take(const std::string& name, const std::vector<int64_t>& shape) const {
@@ -44,7 +45,9 @@ class WeightPath {
   }
 
  private:
-  std::string join(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+  std::string join(const std::string& name) const {
+    return prefix_.empty() ? name : prefix_ + "." + name;
+  }
   Weights* weights_;
   std::string prefix_;
 };

@@ -36,8 +36,8 @@ at::Tensor StreamingConv1d::forward(const at::Tensor& x, ConvState* state) const
     }
     input = at::cat({state->previous, x}, -1);
   }
-  at::Tensor y = at::conv1d(input, weight_, bias_, at::IntArrayRef{stride_},
-                            at::IntArrayRef{0}, at::IntArrayRef{dilation_}, groups_);
+  at::Tensor y = at::conv1d(input, weight_, bias_, at::IntArrayRef{stride_}, at::IntArrayRef{0},
+                            at::IntArrayRef{dilation_}, groups_);
   if (tp) {
     state->previous.copy_(input.narrow(-1, input.size(-1) - tp, tp));
     if (pad_mode_ == PadMode::kReplicate) state->first = false;

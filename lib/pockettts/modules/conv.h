@@ -17,8 +17,8 @@ class StreamingConv1d {
  public:
   enum class PadMode { kConstant, kReplicate };
   StreamingConv1d(const WeightPath& vb, int64_t in_channels, int64_t out_channels,
-                  int64_t kernel_size, int64_t stride = 1, int64_t dilation = 1,
-                  int64_t groups = 1, bool bias = true, PadMode pad_mode = PadMode::kConstant);
+                  int64_t kernel_size, int64_t stride = 1, int64_t dilation = 1, int64_t groups = 1,
+                  bool bias = true, PadMode pad_mode = PadMode::kConstant);
 
   ConvState init_state(int64_t batch) const;
   // x: [B, C_in, T] with T a multiple of the stride. state == nullptr: a fresh state.

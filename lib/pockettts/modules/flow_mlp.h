@@ -12,8 +12,8 @@ namespace pockettts {
 
 class FlowMlp {
  public:
-  FlowMlp(const WeightPath& vb, int64_t in_channels, int64_t model_channels,
-          int64_t out_channels, int64_t cond_channels, int64_t num_res_blocks);
+  FlowMlp(const WeightPath& vb, int64_t in_channels, int64_t model_channels, int64_t out_channels,
+          int64_t cond_channels, int64_t num_res_blocks);
 
   // c: [N, cond], s and t: [N, 1], x: [N, in]. Returns the flow direction [N, out].
   at::Tensor forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,

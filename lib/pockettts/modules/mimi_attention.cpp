@@ -20,8 +20,8 @@ MimiAttention::MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t nu
 
 MimiKvCache MimiAttention::init_cache(int64_t batch, int64_t capacity) const {
   const int64_t d = embed_dim_ / num_heads_;
-  return {at::zeros({2, batch, num_heads_, capacity, d}, at::kFloat),
-          at::zeros({batch}, at::kLong), at::zeros({batch}, at::kLong)};
+  return {at::zeros({2, batch, num_heads_, capacity, d}, at::kFloat), at::zeros({batch}, at::kLong),
+          at::zeros({batch}, at::kLong)};
 }
 
 at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const {

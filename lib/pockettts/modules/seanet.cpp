@@ -56,7 +56,8 @@ SeanetEncoder::SeanetEncoder(const WeightPath& vb, const SEANetConfig& c) {
     }
     index.take();  // ELU
     layers_.emplace_back(StreamingConv1d(model.pp(index.take()), mult * c.n_filters,
-                                         mult * c.n_filters * 2, ratio * 2, ratio, 1, 1, true, pad));
+                                         mult * c.n_filters * 2, ratio * 2, ratio, 1, 1, true,
+                                         pad));
     elu_before_.push_back(true);
     mult *= 2;
   }
@@ -119,7 +120,8 @@ at::Tensor SeanetDecoder::forward(const at::Tensor& z, SeanetState& state) const
     } else if (auto* convtr = std::get_if<StreamingConvTranspose1d>(&layers_[i])) {
       h = convtr->forward(h, std::get<ConvTransposeState>(state[i]));
     } else {
-      h = std::get<SeanetResnetBlock>(layers_[i]).forward(h, &std::get<std::vector<ConvState>>(state[i]));
+      h = std::get<SeanetResnetBlock>(layers_[i])
+              .forward(h, &std::get<std::vector<ConvState>>(state[i]));
     }
   }
   return h;

@@ -24,7 +24,8 @@ class SeanetResnetBlock {
 };
 
 // Per-layer streaming state of a SEANet stack, in layer order.
-using SeanetState = std::vector<std::variant<ConvState, ConvTransposeState, std::vector<ConvState>>>;
+using SeanetState =
+    std::vector<std::variant<ConvState, ConvTransposeState, std::vector<ConvState>>>;
 
 class SeanetEncoder {
  public:

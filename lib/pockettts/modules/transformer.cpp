@@ -51,7 +51,8 @@ std::vector<FlowKvCache> FlowTransformer::init_caches(int64_t batch, int64_t cap
 at::Tensor FlowTransformer::forward(at::Tensor x, std::vector<FlowKvCache>& caches) const {
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    x = layer.rest.add_attention(x, layer.attention.forward(layer.rest.attention_input(x), caches[i]));
+    x = layer.rest.add_attention(x,
+                                 layer.attention.forward(layer.rest.attention_input(x), caches[i]));
     x = layer.rest.feed_forward(x);
   }
   return x;

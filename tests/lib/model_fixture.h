@@ -1,0 +1,71 @@
+// Shared pieces of the model test suites: loading the tiny golden model and its tensors, and
+// the tolerance measure every parity test uses.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tensor_io.h"
+#include "test_util.h"
+#include "tts_model.h"
+#include "tts_model_impl.h"
+
+namespace pockettts_test {
+
+// fp32 parity bound: max |a - b| over the RMS of the reference. The reference itself moves by
+// up to 2.8e-5 on these cases when run with 2 threads instead of 1 (manifest.json, "noise"),
+// so 1e-4 is a few times the reference's own run-to-run noise.
+constexpr double kParityTolerance = 1e-4;
+
+inline double relative_error(const at::Tensor& got, const at::Tensor& want) {
+  at::Tensor g = got.to(at::kDouble).reshape({-1}), w = want.to(at::kDouble).reshape({-1});
+  ck_assert_msg(g.numel() == w.numel(), "size %ld vs expected %ld", (long)g.numel(),
+                (long)w.numel());
+  const double rms = w.pow(2).mean().sqrt().item<double>();
+  const double max_abs = (g - w).abs().max().item<double>();
+  return max_abs / (rms > 0 ? rms : 1.0);
+}
+
+#define ASSERT_CLOSE(got, want, tolerance, what)                                                 \
+  do {                                                                                           \
+    const double err_ = pockettts_test::relative_error((got), (want));                           \
+    ck_assert_msg(err_ <= (tolerance), "%s: max-abs/rms %.3g > %.3g", std::string(what).c_str(), \
+                  err_, (double)(tolerance));                                                    \
+  } while (0)
+
+inline std::map<std::string, at::Tensor> golden(const std::string& relative) {
+  return pockettts::load_tensors(data_path("tiny/" + relative));
+}
+
+inline nlohmann::json manifest() {
+  return nlohmann::json::parse(read_text_file(data_path("tiny/manifest.json")));
+}
+
+inline nlohmann::json manifest_case(const std::string& name) {
+  for (const auto& c : manifest()["cases"]) {
+    if (c["name"] == name) return c;
+  }
+  ck_abort_msg("no case %s in manifest.json", name.c_str());
+  return {};
+}
+
+inline std::shared_ptr<const pockettts::TTSModel> load_tiny(
+    const std::string& config = "config.yaml", float temp = 0.0f, int lsd = 1,
+    float eos_threshold = -4.0f) {
+  pockettts::LoadOptions options;
+  options.config = data_path("tiny/" + config);
+  options.temp = temp;
+  options.lsd_decode_steps = lsd;
+  options.eos_threshold = eos_threshold;
+  return pockettts::TTSModel::load_model(options);
+}
+
+inline std::string voice_wav() { return data_path("tiny/voice/voice_s16.wav"); }
+
+}  // namespace pockettts_test
