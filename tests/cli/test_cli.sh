@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Tests of the pockettts command-line tool on the tiny random-weight model of tests/data.
+# Usage: test_cli.sh PATH/TO/pockettts   (meson test passes it; POCKETTTS_TEST_DATA is set)
+# Prints one line per check and "N passed, M failed"; exits non-zero when any check fails.
+set -uo pipefail
+
+cli=${1:?usage: test_cli.sh PATH/TO/pockettts}
+here=$(cd "$(dirname "$0")" && pwd)
+data=${POCKETTTS_TEST_DATA:-$here/../data}
+tiny=$data/tiny
+config=$tiny/config.yaml
+voice_wav=$tiny/voice/voice_s16.wav
+golden=$tiny/gen/short.safetensors
+wav_tool=(python3 "$here/wav_tool.py")
+text="Hello there, friend"
+# gen ARGS...: the "short" golden case of tests/data/tiny/manifest.json, voice and text given.
+gen() { "$cli" generate --config "$config" --temperature 0 --eos-threshold 6.382 "$@"; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+pass() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL $1"
+  shift
+  [ $# -gt 0 ] && printf '     %s\n' "$@"
+  failed=$((failed + 1))
+}
+
+# check NAME COMMAND...: the command must succeed; its output is shown on failure.
+check() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then pass "$name${out:+ ($(tail -n1 <<<"$out"))}"; else fail "$name" "$out"; fi
+}
+
+# expect_error NAME CODE PATTERN COMMAND...: exit code CODE, stderr matching PATTERN, and no
+# sign of a crash (abort, uncaught exception, signal).
+expect_error() {
+  local name=$1 code=$2 pattern=$3 rc
+  shift 3
+  "$@" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  local err
+  err=$(cat "$tmp/stderr")
+  if [ "$rc" -ne "$code" ]; then
+    fail "$name" "exit code $rc, expected $code" "$err"
+  elif ! grep -Eq -- "$pattern" "$tmp/stderr"; then
+    fail "$name" "stderr does not match '$pattern':" "$err"
+  elif grep -Eq 'terminate called|Aborted|Segmentation|Traceback|what\(\):' "$tmp/stderr"; then
+    fail "$name" "crash output:" "$err"
+  else
+    pass "$name ($(head -n1 "$tmp/stderr"))"
+  fi
+}
+
+# --- basics -------------------------------------------------------------------------------
+check "--version" "$cli" --version
+check "--help lists the commands" bash -c '"$0" --help | grep -q export-voice' "$cli"
+for command in generate export-voice export-state check-model; do
+  check "$command --help" bash -c '"$0" "$1" --help | grep -q -- "--config"' "$cli" "$command"
+done
+check "check-model loads the tiny model" bash -c \
+  '"$0" check-model --config "$1" -q | grep -q "sample rate: 24000 Hz"' "$cli" "$config"
+
+# --- generation against the golden audio ---------------------------------------------------
+if gen --voice "$voice_wav" --text "$text" -q --sample-format f32 -o "$tmp/short.wav" 2>"$tmp/err"; then
+  check "generate f32 matches gen/short.safetensors (+0.2 s silence)" \
+    "${wav_tool[@]}" compare "$tmp/short.wav" "$golden" audio --silence 0.2
+else
+  fail "generate f32 matches gen/short.safetensors" "$(cat "$tmp/err")"
+fi
+
+gen --voice "$voice_wav" --text "$text" -q -o "$tmp/short_s16.wav" 2>"$tmp/err" || true
+check "generate s16 (default) is 16-bit and matches the golden audio" bash -c \
+  '"$0" "$1" info "$2" | grep -q "format=s16 rate=24000 channels=1" &&
+   "$0" "$1" compare "$2" "$3" audio --silence 0.2' \
+  python3 "$here/wav_tool.py" "$tmp/short_s16.wav" "$golden"
+
+gen --voice "$voice_wav" --text "$text" -q --sample-format f32 -o - >"$tmp/stdout.wav" 2>"$tmp/err"
+check "-o - streams a valid WAV with the same samples" \
+  "${wav_tool[@]}" compare "$tmp/stdout.wav" "$golden" audio --silence 0.2
+
+# A pipe, not a file: the header cannot be patched afterwards.
+gen --voice "$voice_wav" --text "$text" -q --sample-format f32 -o - 2>"$tmp/err" | cat >"$tmp/pipe.wav"
+check "-o - through a pipe gives the same samples" \
+  "${wav_tool[@]}" compare "$tmp/pipe.wav" "$golden" audio --silence 0.2
+
+printf '%s' "$text" | gen --voice "$voice_wav" --text - -q \
+  --sample-format f32 -o "$tmp/stdin.wav" 2>"$tmp/err"
+check "--text - reads stdin" "${wav_tool[@]}" compare "$tmp/stdin.wav" "$golden" audio --silence 0.2
+
+out=$(gen --voice "$voice_wav" --text "$text" --threads=1 -o "$tmp/timing.wav" 2>&1 >/dev/null)
+if grep -q "real-time factor" <<<"$out" && grep -q "first chunk after" <<<"$out"; then
+  pass "reports real-time factor and time to first chunk"
+else
+  fail "reports real-time factor and time to first chunk" "$out"
+fi
+out=$(gen --voice "$voice_wav" --text "$text" -q -o "$tmp/quiet.wav" 2>&1)
+if [ -z "$out" ]; then pass "-q prints nothing"; else fail "-q prints nothing" "$out"; fi
+
+# --- voices ---------------------------------------------------------------------------------
+if "$cli" export-voice "$voice_wav" "$tmp/exported.wav" --config "$config" -q 2>"$tmp/err" &&
+  [ -f "$tmp/exported.safetensors" ]; then
+  pass "export-voice writes EXPORT with a .safetensors extension"
+  gen --voice "$tmp/exported.safetensors" --text "$text" -q --sample-format f32 \
+    -o "$tmp/from_export.wav" 2>"$tmp/err"
+  check "generate with the exported voice = generate with the WAV" \
+    "${wav_tool[@]}" same "$tmp/from_export.wav" "$tmp/short.wav" --tolerance 1e-4
+else
+  fail "export-voice writes EXPORT with a .safetensors extension" "$(cat "$tmp/err")"
+fi
+
+mkdir -p "$tmp/voices"
+cp "$voice_wav" "$tmp/voices/one.wav"
+cp "$tiny/voice/voice_f32.wav" "$tmp/voices/TWO.WAV"
+echo "not audio" >"$tmp/voices/notes.txt"
+check "export-voice DIR/ OUT/ exports every audio file" bash -c \
+  '"$0" export-voice "$1/voices/" "$1/out/" --config "$2" -q &&
+   [ -f "$1/out/one.safetensors" ] && [ -f "$1/out/TWO.safetensors" ] &&
+   [ ! -e "$1/out/notes.safetensors" ]' "$cli" "$tmp" "$config"
+
+if "$cli" export-state "$voice_wav" "$tmp/state" --config "$config" -q 2>"$tmp/err" &&
+  [ -f "$tmp/state.safetensors" ]; then
+  pass "export-state writes the prefilled state"
+  gen --voice "$tmp/state.safetensors" --text "$text" -q --sample-format f32 \
+    -o "$tmp/from_state.wav" 2>"$tmp/err"
+  check "generate with the exported state = generate with the WAV" \
+    "${wav_tool[@]}" same "$tmp/from_state.wav" "$tmp/short.wav" --tolerance 1e-4
+else
+  fail "export-state writes the prefilled state" "$(cat "$tmp/err")"
+fi
+
+# --- the copyable example -------------------------------------------------------------------
+speak=$(dirname "$cli")/speak
+if [ -x "$speak" ]; then
+  check "examples/speak writes a WAV" bash -c \
+    '"$0" "Hello there, friend" "$1/speak.wav" "$2" "$3" &&
+     python3 "$4" info "$1/speak.wav" | grep -q "format=s16 rate=24000"' \
+    "$speak" "$tmp" "$config" "$voice_wav" "$here/wav_tool.py"
+fi
+
+# --- errors ---------------------------------------------------------------------------------
+expect_error "missing voice file" 1 '^pockettts: error: .*no-such-voice\.wav' \
+  "$cli" generate --config "$config" --voice "$tmp/no-such-voice.wav" -o "$tmp/x.wav" -q
+expect_error "bad config path" 1 '^pockettts: error: .*no-such-config\.yaml' \
+  "$cli" generate --config "$tmp/no-such-config.yaml" --voice "$voice_wav" -o "$tmp/x.wav" -q
+expect_error "empty text" 1 '^pockettts: error: .*empty' \
+  gen --voice "$voice_wav" --text "  " -o "$tmp/x.wav"
+expect_error "empty stdin" 1 '^pockettts: error: no text received on stdin' \
+  "$cli" generate --config "$config" --text - -o "$tmp/x.wav" </dev/null
+expect_error "real model unavailable offline" 1 '^pockettts: error: ' \
+  env HF_HUB_OFFLINE=1 HF_HOME="$tmp/empty-hf-home" "$cli" check-model -q
+expect_error "export-voice of a missing file" 1 "^pockettts: error: .*nothing\.wav' does not exist" \
+  "$cli" export-voice "$tmp/nothing.wav" "$tmp/nothing" --config "$config" -q
+expect_error "unknown option" 2 "unknown option '--bogus'" "$cli" generate --bogus
+expect_error "option without its value" 2 'option --text needs a value' "$cli" generate --text
+expect_error "bad number" 2 "invalid value 'warm' for --temperature" \
+  "$cli" generate --temperature warm
+expect_error "bad sample format" 2 "invalid value 's24' for --sample-format" \
+  "$cli" generate --sample-format s24
+expect_error "unknown command" 2 "unknown command 'speak'" "$cli" speak
+expect_error "missing arguments" 2 "'export-voice' needs AUDIO EXPORT" "$cli" export-voice x.wav
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
