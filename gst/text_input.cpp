@@ -6,6 +6,13 @@ namespace pockettts_gst {
 
 namespace {
 
+std::string trimmed(const std::string& text) {
+  const char* space = " \t\r\n\f\v";
+  const size_t first = text.find_first_not_of(space);
+  if (first == std::string::npos) return std::string();
+  return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
 void append_text(GMarkupParseContext*, const gchar* text, gsize len, gpointer user_data, GError**) {
   static_cast<std::string*>(user_data)->append(text, len);
 }
@@ -60,7 +67,7 @@ std::vector<std::string> ParagraphSplitter::push(const char* data, size_t size) 
        start = newline + 1) {
     const std::string line = partial_line_.substr(start, newline - start + 1);
     if (is_blank(line)) {
-      if (!is_blank(paragraph_)) paragraphs.push_back(paragraph_);
+      if (!is_blank(paragraph_)) paragraphs.push_back(trimmed(paragraph_));
       paragraph_.clear();
     } else {
       paragraph_ += line;
@@ -73,7 +80,7 @@ std::vector<std::string> ParagraphSplitter::push(const char* data, size_t size) 
 std::string ParagraphSplitter::finish() {
   std::string rest = paragraph_ + partial_line_;
   reset();
-  return is_blank(rest) ? std::string() : rest;
+  return trimmed(rest);
 }
 
 void ParagraphSplitter::reset() {
