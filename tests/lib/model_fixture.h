@@ -48,7 +48,8 @@ inline nlohmann::json manifest() {
 }
 
 inline nlohmann::json manifest_case(const std::string& name) {
-  for (const auto& c : manifest()["cases"]) {
+  const nlohmann::json all = manifest();
+  for (const auto& c : all["cases"]) {
     if (c["name"] == name) return c;
   }
   ck_abort_msg("no case %s in manifest.json", name.c_str());
