@@ -17,7 +17,9 @@ static void
 setup_paths (void)
 {
   const gchar *data = g_getenv ("POCKETTTS_TEST_DATA");
-  fail_unless (data != NULL, "POCKETTTS_TEST_DATA is not set");
+  /* Runs before any test: check's fail_unless is not usable here yet. */
+  if (data == NULL)
+    g_error ("POCKETTTS_TEST_DATA is not set");
   model_path = g_build_filename (data, "tiny", "config.yaml", NULL);
   voice_path = g_build_filename (data, "tiny", "voice", "voice_s16.wav", NULL);
 }
@@ -68,6 +70,24 @@ collect_messages (GstBus * bus)
     gst_message_unref (msg);
   }
   return all;
+}
+
+/* Waits for EOS or ERROR on a pipeline bus, keeping the element messages seen on the way
+ * (gst_bus_timed_pop_filtered would drop them). Returns the final message type. */
+static GstMessageType
+wait_collecting (GstBus * bus, GPtrArray * all)
+{
+  while (TRUE) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    GstMessageType type;
+    fail_unless (msg != NULL, "timed out waiting for EOS");
+    type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_ELEMENT)
+      g_ptr_array_add (all, gst_structure_copy (gst_message_get_structure (msg)));
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR)
+      return type;
+  }
 }
 
 /* The messages named `name` in `all` (borrowed). */
@@ -144,7 +164,8 @@ filter_harness (GstElement * tts, const gchar * format)
 static GstBuffer *
 text_buffer (const gchar * text, GstClockTime pts, GstClockTime duration)
 {
-  GstBuffer *buf = gst_buffer_new_memdup (text, strlen (text));
+  GstBuffer *buf = *text ? gst_buffer_new_memdup (text, strlen (text)) :
+      gst_buffer_new ();
   GST_BUFFER_PTS (buf) = pts;
   GST_BUFFER_DURATION (buf) = duration;
   return buf;
@@ -201,6 +222,10 @@ GST_START_TEST (test_caps_f32le_preferred)
 }
 GST_END_TEST
 
+static GstStaticPadTemplate s16_sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw, format=S16LE, "
+        "layout=interleaved, rate=24000, channels=1"));
+
 /* S16LE when downstream insists; the samples are the F32 ones clamped and scaled by
  * 32767 with truncation, as the reference's WAV writer does. */
 GST_START_TEST (test_caps_s16le)
@@ -208,14 +233,14 @@ GST_START_TEST (test_caps_s16le)
   GstHarness *hf = source_harness (make_tts ("Hello world."));
   GPtrArray *f32 = pull_all (hf);
   GArray *reference = samples_f32 (f32);
-  GstHarness *h = gst_harness_new_with_element (make_tts ("Hello world."), NULL, "src");
+  /* The harness starts the element at once (it has a sink pad), so the restriction must
+   * be in place before: as the harness sink pad's template. */
+  GstHarness *h = gst_harness_new_full (make_tts ("Hello world."), NULL, NULL,
+      &s16_sink_template, "src");
   GPtrArray *buffers;
   gchar *format;
   guint64 total, k = 0;
 
-  gst_harness_set_sink_caps_str (h, "audio/x-raw, format=S16LE, "
-      "layout=interleaved, rate=24000, channels=1");
-  gst_harness_play (h);
   buffers = pull_all (h);
   format = current_format (h);
   fail_unless_equals_string (format, "S16LE");
@@ -414,13 +439,13 @@ GST_START_TEST (test_speak_and_cancel)
 {
   GstElement *tts = make_tts ("Hello there.");
   GstBus *bus = attach_bus (tts);
-  GstHarness *h = gst_harness_new_with_element (tts, NULL, "src");
+  GstHarness *h;
   GPtrArray *buffers, *all, *starts, *ends;
   gboolean queued = FALSE, cancelled = FALSE;
   guint count = 0, frames = 0;
   GstPad *src = gst_element_get_static_pad (tts, "src");
 
-  /* Queued before start: spoken after the text property, before EOS. */
+  /* Queued before start (in NULL): spoken after the text property, before EOS. */
   g_signal_emit_by_name (tts, "speak", "A long second utterance that will be cut short "
       "after three frames, because the test cancels it.", &queued);
   fail_unless (queued);
@@ -429,7 +454,8 @@ GST_START_TEST (test_speak_and_cancel)
   g_signal_emit_by_name (tts, "speak", "\xff\xfe", &queued);
   fail_if (queued);
 
-  gst_harness_play (h);
+  /* The harness starts the element. */
+  h = gst_harness_new_with_element (tts, NULL, "src");
   buffers = pull_all (h);
   check_contiguous (buffers, 4);
   all = collect_messages (bus);
@@ -477,18 +503,39 @@ GST_START_TEST (test_speak_and_cancel)
 }
 GST_END_TEST
 
+/* Holds the second buffer until the pad flushes, so the flush lands mid-utterance however
+ * fast the model is. */
+static GstPadProbeReturn
+hold_second_buffer_until_flush (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  gint *count = user_data;
+  (void) info;
+  if (g_atomic_int_add (count, 1) == 1) {
+    while (!GST_PAD_IS_FLUSHING (pad))
+      g_usleep (1000);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 /* flush-start/stop from upstream (a seek in subparse) drops the utterance being spoken;
  * speech resumes with the text that follows the flush. */
 GST_START_TEST (test_flush_during_speech)
 {
   GstElement *tts = make_tts (NULL);
   GstBus *bus = attach_bus (tts);
-  GstHarness *h = filter_harness (tts, "utf8");
+  GstHarness *h;
   GstBuffer *buf;
   GPtrArray *buffers, *all, *starts, *ends;
   GstSegment segment;
   gboolean cancelled = FALSE;
   gint64 t0;
+  gint count = 0;
+  GstPad *src = gst_element_get_static_pad (tts, "src");
+  gulong probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
+      hold_second_buffer_until_flush, &count, NULL);
+
+  h = filter_harness (tts, "utf8");
 
   gst_harness_push (h, text_buffer ("A long utterance that is being spoken when the "
           "flush arrives, and will never finish.", 0, GST_CLOCK_TIME_NONE));
@@ -501,6 +548,8 @@ GST_START_TEST (test_flush_during_speech)
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
   /* Flushing waits for the task; that must not take an utterance's time. */
   fail_unless (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC);
+  gst_pad_remove_probe (src, probe);
+  gst_object_unref (src);
 
   /* Drop what was queued on the harness before the flush. */
   while ((buf = gst_harness_try_pull (h)))
@@ -581,8 +630,8 @@ GST_START_TEST (test_state_cycles)
       fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
       gst_message_unref (msg);
     }
-    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
-        GST_STATE_CHANGE_SUCCESS);
+    fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
+        GST_STATE_CHANGE_FAILURE);
     fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_READY),
         GST_STATE_CHANGE_SUCCESS);
     if (i % 10 == 9)
@@ -782,7 +831,6 @@ GST_START_TEST (test_text_file_paragraphs)
   gchar *launch;
   GstElement *pipeline, *tts;
   GstBus *bus;
-  GstMessage *msg;
   GPtrArray *all, *starts;
 
   fail_unless (fd >= 0);
@@ -796,13 +844,8 @@ GST_START_TEST (test_text_file_paragraphs)
   bus = gst_element_get_bus (pipeline);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-
-  all = collect_messages (bus);
+  all = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
+  fail_unless_equals_int (wait_collecting (bus, all), GST_MESSAGE_EOS);
   starts = named (all, "pockettts-utterance-start");
   fail_unless_equals_int (starts->len, 2);
   fail_unless_equals_string (text_field (starts, 0),
