@@ -264,7 +264,8 @@ void apply_threads(const ParsedArgs& args) {
 std::shared_ptr<const pockettts::TTSModel> load_model(const pockettts::LoadOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto model = pockettts::TTSModel::load_model(options);
-  info("Loaded model " + options.config + " on " + model->device() + " in " +
+  // The library's own log line says where the weights came from.
+  info("Model " + options.config + " ready on " + model->device() + " in " +
        format_ms(elapsed_ms(start)));
   return model;
 }
@@ -557,7 +558,7 @@ const std::vector<Command>& commands() {
        run_generate},
       {"export-voice",
        "AUDIO EXPORT",
-       "Encode a voice prompt to a .safetensors file that loads faster than audio.",
+       "Encode a voice prompt to a .safetensors file, faster to load than audio.",
        "AUDIO is an audio file, URL (hf://, https://) or a directory: then every .wav, .mp3, "
        ".flac, .ogg and .aiff file in it is exported to EXPORT/<name>.safetensors. When EXPORT "
        "is a directory (ends with '/' or exists) the file is named after AUDIO; otherwise its "
@@ -566,14 +567,14 @@ const std::vector<Command>& commands() {
        run_export_voice},
       {"export-state",
        "VOICE EXPORT",
-       "Write the model state prefilled with VOICE (the reference's export_model_state format).",
-       "Generating from this file skips the voice prompt entirely. A .safetensors suffix is "
-       "added to EXPORT when missing.",
+       "Write the model state prefilled with a voice, ready to generate from.",
+       "The reference's export_model_state format: generating from this file skips the voice "
+       "prompt entirely. A .safetensors suffix is added to EXPORT when missing.",
        {kTruncateOption, kConfigOption, kDeviceOption, kThreadsOption, kQuietOption, kHelpOption},
        run_export_state},
       {"check-model",
        "",
-       "Load the model (and optionally a voice) and say what was loaded or why it cannot be.",
+       "Load the model (and a voice): say what was loaded, or why it cannot be.",
        "Exit code 0 when the model loads, 1 otherwise; scripts use it to pick a model.",
        {kConfigOption,
         {"voice", nullptr, "VOICE", "also prepare this voice"},
@@ -598,22 +599,43 @@ void print_main_help(std::ostream& out) {
          "Example: pockettts generate --text \"Hello\" --voice alba -o hello.wav\n";
 }
 
+// Breaks `text` into lines of at most `width` columns, every line after the first indented.
+std::string wrap(const std::string& text, size_t indent, size_t width = 80) {
+  std::istringstream words(text);
+  std::string word, out;
+  size_t column = indent;
+  bool first = true;
+  while (words >> word) {
+    if (!first && column + 1 + word.size() > width) {
+      out += "\n" + std::string(indent, ' ');
+      column = indent;
+    } else if (!first) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    first = false;
+  }
+  return out;
+}
+
 void print_command_help(const Command& command, std::ostream& out) {
   out << "Usage: pockettts " << command.name << " [OPTIONS]"
       << (*command.arguments ? std::string(" ") + command.arguments : "") << "\n\n"
-      << command.summary << "\n";
-  if (command.details) out << command.details << "\n";
+      << wrap(command.summary, 0) << "\n";
+  if (command.details) out << wrap(command.details, 0) << "\n";
   out << "\nOptions:\n";
+  constexpr size_t kHelpColumn = 32;
   for (const auto& option : command.options) {
-    std::string left = std::string(option.alias ? option.alias : "") + (option.alias ? ", " : "") +
-                       "--" + option.name +
+    std::string left = "  " + std::string(option.alias ? option.alias : "") +
+                       (option.alias ? ", " : "") + "--" + option.name +
                        (option.value_name ? std::string(" ") + option.value_name : "");
-    if (left.size() < 30) {
-      left.resize(30, ' ');
-      out << "  " << left << option.help << "\n";
-    } else {
-      out << "  " << left << "\n  " << std::string(30, ' ') << option.help << "\n";
-    }
+    if (left.size() + 2 > kHelpColumn)
+      left += "\n" + std::string(kHelpColumn, ' ');
+    else
+      left.resize(kHelpColumn, ' ');
+    out << left << wrap(option.help, kHelpColumn) << "\n";
   }
 }
 
