@@ -602,10 +602,12 @@ static void pause_after(GstPocketTts* self, GstFlowReturn ret) {
   if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
     if (ret != kFlowPostedError) GST_ELEMENT_FLOW_ERROR(self, ret);
   }
+  {
+    std::lock_guard<std::mutex> guard(p.lock);
+    p.eos_sent = true;
+  }
   // Downstream EOS or an error: end the stream so sinks do not wait forever.
   gst_pad_push_event(self->srcpad, gst_event_new_eos());
-  std::lock_guard<std::mutex> guard(p.lock);
-  p.eos_sent = true;
 }
 
 static void gst_pocket_tts_loop(gpointer user_data) {
@@ -640,12 +642,13 @@ static void gst_pocket_tts_loop(gpointer user_data) {
       ret = start_output(self);
       if (ret != GST_FLOW_OK) break;
       GST_DEBUG_OBJECT(self, "all text spoken, sending EOS");
-      gst_pad_push_event(self->srcpad, gst_event_new_eos());
       {
+        // Before the push: whoever sees the EOS must also see speak() refuse.
         std::lock_guard<std::mutex> guard(p.lock);
         p.eos_sent = true;
         p.src_flow = GST_FLOW_EOS;
       }
+      gst_pad_push_event(self->srcpad, gst_event_new_eos());
       gst_pad_pause_task(self->srcpad);
       return;
     case ItemKind::kUtterance:

@@ -222,10 +222,6 @@ GST_START_TEST (test_caps_f32le_preferred)
 }
 GST_END_TEST
 
-static GstStaticPadTemplate s16_sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("audio/x-raw, format=S16LE, "
-        "layout=interleaved, rate=24000, channels=1"));
-
 /* S16LE when downstream insists; the samples are the F32 ones clamped and scaled by
  * 32767 with truncation, as the reference's WAV writer does. */
 GST_START_TEST (test_caps_s16le)
@@ -233,13 +229,20 @@ GST_START_TEST (test_caps_s16le)
   GstHarness *hf = source_harness (make_tts ("Hello world."));
   GPtrArray *f32 = pull_all (hf);
   GArray *reference = samples_f32 (f32);
-  /* The harness starts the element at once (it has a sink pad), so the restriction must
-   * be in place before: as the harness sink pad's template. */
-  GstHarness *h = gst_harness_new_full (make_tts ("Hello world."), NULL, NULL,
-      &s16_sink_template, "src");
+  GstElement *tts = make_tts ("Hello world.");
+  GstHarness *h;
   GPtrArray *buffers;
   gchar *format;
   guint64 total, k = 0;
+
+  /* The harness starts an element with a sink pad at once; hold it until the caps
+   * restriction is in place. */
+  gst_element_set_locked_state (tts, TRUE);
+  h = gst_harness_new_with_element (tts, NULL, "src");
+  gst_harness_set_sink_caps_str (h, "audio/x-raw, format=S16LE, "
+      "layout=interleaved, rate=24000, channels=1");
+  gst_element_set_locked_state (tts, FALSE);
+  gst_harness_play (h);
 
   buffers = pull_all (h);
   format = current_format (h);
