@@ -897,6 +897,88 @@ GST_START_TEST (test_latency_query)
 }
 GST_END_TEST
 
+static void
+count_bytes (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer user_data)
+{
+  gsize *bytes = user_data;
+  (void) sink;
+  (void) pad;
+  g_atomic_pointer_add (bytes, gst_buffer_get_size (buf));
+}
+
+static GstPadProbeReturn
+count_samples (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  gsize *samples = user_data;
+  (void) pad;
+  *samples += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)) / sizeof (gfloat);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The documented RTP pair: L16 over UDP to 127.0.0.1, every sample received. */
+GST_START_TEST (test_rtp_l16_loopback)
+{
+  GstElement *receiver = gst_parse_launch ("udpsrc name=src port=0 address=127.0.0.1 "
+      "caps=\"application/x-rtp, media=audio, clock-rate=24000, encoding-name=L16, "
+      "channels=1\" ! rtpL16depay ! fakesink name=sink signal-handoffs=true sync=false",
+      NULL);
+  GstElement *udpsrc, *fakesink, *sender, *tts;
+  GstBus *bus;
+  GstMessage *msg;
+  GstPad *src;
+  gchar *launch;
+  gint port = 0;
+  gsize received = 0, sent = 0;
+  gint64 deadline;
+
+  fail_unless (receiver != NULL);
+  udpsrc = gst_bin_get_by_name (GST_BIN (receiver), "src");
+  fakesink = gst_bin_get_by_name (GST_BIN (receiver), "sink");
+  g_signal_connect (fakesink, "handoff", G_CALLBACK (count_bytes), &received);
+  fail_unless (gst_element_set_state (receiver, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  g_object_get (udpsrc, "port", &port, NULL);
+  fail_unless (port > 0, "udpsrc did not report its port");
+
+  launch = g_strdup_printf ("pockettts name=tts model=%s voice=%s temperature=0 "
+      "text=\"Hello world, this is sent over RTP.\" ! audioconvert ! rtpL16pay ! "
+      "udpsink host=127.0.0.1 port=%d", model_path, voice_path, port);
+  sender = gst_parse_launch (launch, NULL);
+  fail_unless (sender != NULL);
+  tts = gst_bin_get_by_name (GST_BIN (sender), "tts");
+  src = gst_element_get_static_pad (tts, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, count_samples, &sent, NULL);
+  bus = gst_element_get_bus (sender);
+  fail_unless (gst_element_set_state (sender, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  fail_unless (sent > 0);
+
+  /* UDP has no EOS: wait until the last packet is in. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while ((gsize) g_atomic_pointer_get (&received) < sent * 2 &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  fail_unless_equals_uint64 ((guint64) g_atomic_pointer_get (&received),
+      (guint64) sent * 2);
+
+  gst_element_set_state (sender, GST_STATE_NULL);
+  gst_element_set_state (receiver, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (tts);
+  gst_object_unref (bus);
+  gst_object_unref (sender);
+  gst_object_unref (udpsrc);
+  gst_object_unref (fakesink);
+  gst_object_unref (receiver);
+  g_free (launch);
+}
+GST_END_TEST
+
 static Suite *
 pockettts_suite (void)
 {
@@ -924,6 +1006,7 @@ pockettts_suite (void)
   tcase_add_test (tc, test_error_empty_text);
   tcase_add_test (tc, test_text_file_paragraphs);
   tcase_add_test (tc, test_latency_query);
+  tcase_add_test (tc, test_rtp_l16_loopback);
   return s;
 }
 
