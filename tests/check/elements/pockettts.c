@@ -1,1013 +1,959 @@
 /* gstcheck tests for the pockettts element, on the tiny random-weight model in
  * tests/data/tiny (its audio is noise; temperature 0 makes it deterministic). */
 #include <glib/gstdio.h>
-#include <unistd.h>
 #include <gst/audio/audio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <string.h>
+#include <unistd.h>
 
 #define RATE 24000
 #define FRAME 1920
 
-static gchar *model_path;
-static gchar *voice_path;
+static gchar* model_path;
+static gchar* voice_path;
 
-static void
-setup_paths (void)
-{
-  const gchar *data = g_getenv ("POCKETTTS_TEST_DATA");
+static void setup_paths(void) {
+  const gchar* data = g_getenv("POCKETTTS_TEST_DATA");
   /* Runs before any test: check's fail_unless is not usable here yet. */
-  if (data == NULL)
-    g_error ("POCKETTTS_TEST_DATA is not set");
-  model_path = g_build_filename (data, "tiny", "config.yaml", NULL);
-  voice_path = g_build_filename (data, "tiny", "voice", "voice_s16.wav", NULL);
+  if (data == NULL) g_error("POCKETTTS_TEST_DATA is not set");
+  model_path = g_build_filename(data, "tiny", "config.yaml", NULL);
+  voice_path = g_build_filename(data, "tiny", "voice", "voice_s16.wav", NULL);
 }
 
-static GstElement *
-make_tts (const gchar * text)
-{
-  GstElement *tts = gst_element_factory_make ("pockettts", NULL);
-  fail_unless (tts != NULL, "pockettts not found (GST_PLUGIN_PATH?)");
-  g_object_set (tts, "model", model_path, "voice", voice_path, "temperature", 0.0f,
-      NULL);
-  if (text)
-    g_object_set (tts, "text", text, NULL);
+static GstElement* make_tts(const gchar* text) {
+  GstElement* tts = gst_element_factory_make("pockettts", NULL);
+  fail_unless(tts != NULL, "pockettts not found (GST_PLUGIN_PATH?)");
+  g_object_set(tts, "model", model_path, "voice", voice_path, "temperature", 0.0f, NULL);
+  if (text) g_object_set(tts, "text", text, NULL);
   return tts;
 }
 
-static GstBus *
-attach_bus (GstElement * element)
-{
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (element, bus);
+static GstBus* attach_bus(GstElement* element) {
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(element, bus);
   return bus;
 }
 
 /* Every buffer up to EOS, in order. */
-static GPtrArray *
-pull_all (GstHarness * h)
-{
-  GPtrArray *buffers = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  GstBuffer *buf = NULL;
+static GPtrArray* pull_all(GstHarness* h) {
+  GPtrArray* buffers = g_ptr_array_new_with_free_func((GDestroyNotify)gst_buffer_unref);
+  GstBuffer* buf = NULL;
   while (TRUE) {
-    fail_unless (gst_harness_pull_until_eos (h, &buf), "timed out waiting for audio");
-    if (!buf)
-      break;
-    g_ptr_array_add (buffers, buf);
+    fail_unless(gst_harness_pull_until_eos(h, &buf), "timed out waiting for audio");
+    if (!buf) break;
+    g_ptr_array_add(buffers, buf);
   }
   return buffers;
 }
 
 /* Every element message posted so far, oldest first. */
-static GPtrArray *
-collect_messages (GstBus * bus)
-{
-  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
-  GstMessage *msg;
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
-    g_ptr_array_add (all, gst_structure_copy (gst_message_get_structure (msg)));
-    gst_message_unref (msg);
+static GPtrArray* collect_messages(GstBus* bus) {
+  GPtrArray* all = g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  GstMessage* msg;
+  while ((msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT))) {
+    g_ptr_array_add(all, gst_structure_copy(gst_message_get_structure(msg)));
+    gst_message_unref(msg);
   }
   return all;
 }
 
 /* Waits for EOS or ERROR on a pipeline bus, keeping the element messages seen on the way
  * (gst_bus_timed_pop_filtered would drop them). Returns the final message type. */
-static GstMessageType
-wait_collecting (GstBus * bus, GPtrArray * all)
-{
+static GstMessageType wait_collecting(GstBus* bus, GPtrArray* all) {
   while (TRUE) {
-    GstMessage *msg = gst_bus_timed_pop (bus, 120 * GST_SECOND);
+    GstMessage* msg = gst_bus_timed_pop(bus, 120 * GST_SECOND);
     GstMessageType type;
-    fail_unless (msg != NULL, "timed out waiting for EOS");
-    type = GST_MESSAGE_TYPE (msg);
+    fail_unless(msg != NULL, "timed out waiting for EOS");
+    type = GST_MESSAGE_TYPE(msg);
     if (type == GST_MESSAGE_ELEMENT)
-      g_ptr_array_add (all, gst_structure_copy (gst_message_get_structure (msg)));
-    gst_message_unref (msg);
-    if (type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR)
-      return type;
+      g_ptr_array_add(all, gst_structure_copy(gst_message_get_structure(msg)));
+    gst_message_unref(msg);
+    if (type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR) return type;
   }
 }
 
 /* The messages named `name` in `all` (borrowed). */
-static GPtrArray *
-named (GPtrArray * all, const gchar * name)
-{
-  GPtrArray *out = g_ptr_array_new ();
+static GPtrArray* named(GPtrArray* all, const gchar* name) {
+  GPtrArray* out = g_ptr_array_new();
   for (guint i = 0; i < all->len; i++) {
-    if (gst_structure_has_name (g_ptr_array_index (all, i), name))
-      g_ptr_array_add (out, g_ptr_array_index (all, i));
+    if (gst_structure_has_name(g_ptr_array_index(all, i), name))
+      g_ptr_array_add(out, g_ptr_array_index(all, i));
   }
   return out;
 }
 
-static guint64
-uint64_field (GPtrArray * messages, guint index, const gchar * field)
-{
+static guint64 uint64_field(GPtrArray* messages, guint index, const gchar* field) {
   guint64 value = 0;
-  fail_unless (index < messages->len);
-  fail_unless (gst_structure_get_uint64 (g_ptr_array_index (messages, index), field,
-          &value));
+  fail_unless(index < messages->len);
+  fail_unless(gst_structure_get_uint64(g_ptr_array_index(messages, index), field, &value));
   return value;
 }
 
-static const gchar *
-text_field (GPtrArray * messages, guint index)
-{
-  fail_unless (index < messages->len);
-  return gst_structure_get_string (g_ptr_array_index (messages, index), "text");
+static const gchar* text_field(GPtrArray* messages, guint index) {
+  fail_unless(index < messages->len);
+  return gst_structure_get_string(g_ptr_array_index(messages, index), "text");
 }
 
 /* Buffers are contiguous and their times exact, in samples from the segment start. */
-static guint64
-check_contiguous (GPtrArray * buffers, gsize bytes_per_sample)
-{
+static guint64 check_contiguous(GPtrArray* buffers, gsize bytes_per_sample) {
   guint64 offset = 0;
   for (guint i = 0; i < buffers->len; i++) {
-    GstBuffer *buf = g_ptr_array_index (buffers, i);
-    guint64 n = gst_buffer_get_size (buf) / bytes_per_sample;
-    fail_unless (n > 0 && n <= FRAME);
-    fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), offset);
-    fail_unless_equals_uint64 (GST_BUFFER_OFFSET_END (buf), offset + n);
-    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
-        gst_util_uint64_scale_int (offset, GST_SECOND, RATE));
-    fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf),
-        gst_util_uint64_scale_int (offset + n, GST_SECOND, RATE) -
-        GST_BUFFER_PTS (buf));
-    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT),
-        i == 0);
+    GstBuffer* buf = g_ptr_array_index(buffers, i);
+    guint64 n = gst_buffer_get_size(buf) / bytes_per_sample;
+    fail_unless(n > 0 && n <= FRAME);
+    fail_unless_equals_uint64(GST_BUFFER_OFFSET(buf), offset);
+    fail_unless_equals_uint64(GST_BUFFER_OFFSET_END(buf), offset + n);
+    fail_unless_equals_uint64(GST_BUFFER_PTS(buf),
+                              gst_util_uint64_scale_int(offset, GST_SECOND, RATE));
+    fail_unless_equals_uint64(
+        GST_BUFFER_DURATION(buf),
+        gst_util_uint64_scale_int(offset + n, GST_SECOND, RATE) - GST_BUFFER_PTS(buf));
+    fail_unless_equals_int(GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT), i == 0);
     offset += n;
   }
   return offset;
 }
 
-static GstHarness *
-source_harness (GstElement * tts)
-{
-  GstHarness *h = gst_harness_new_with_element (tts, NULL, "src");
-  gst_harness_play (h);
+static GstHarness* source_harness(GstElement* tts) {
+  GstHarness* h = gst_harness_new_with_element(tts, NULL, "src");
+  gst_harness_play(h);
   return h;
 }
 
-static GstHarness *
-filter_harness (GstElement * tts, const gchar * format)
-{
-  gchar *caps = g_strdup_printf ("text/x-raw, format=%s", format);
-  GstHarness *h = gst_harness_new_with_element (tts, "sink", "src");
-  gst_harness_set_src_caps_str (h, caps);
-  g_free (caps);
-  gst_harness_play (h);
+static GstHarness* filter_harness(GstElement* tts, const gchar* format) {
+  gchar* caps = g_strdup_printf("text/x-raw, format=%s", format);
+  GstHarness* h = gst_harness_new_with_element(tts, "sink", "src");
+  gst_harness_set_src_caps_str(h, caps);
+  g_free(caps);
+  gst_harness_play(h);
   return h;
 }
 
-static GstBuffer *
-text_buffer (const gchar * text, GstClockTime pts, GstClockTime duration)
-{
-  GstBuffer *buf = *text ? gst_buffer_new_memdup (text, strlen (text)) :
-      gst_buffer_new ();
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = duration;
+static GstBuffer* text_buffer(const gchar* text, GstClockTime pts, GstClockTime duration) {
+  GstBuffer* buf = *text ? gst_buffer_new_memdup(text, strlen(text)) : gst_buffer_new();
+  GST_BUFFER_PTS(buf) = pts;
+  GST_BUFFER_DURATION(buf) = duration;
   return buf;
 }
 
-static gchar *
-current_format (GstHarness * h)
-{
-  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
-  gchar *format;
-  fail_unless (caps != NULL);
-  format = g_strdup (gst_structure_get_string (gst_caps_get_structure (caps, 0),
-          "format"));
-  gst_caps_unref (caps);
+static gchar* current_format(GstHarness* h) {
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  gchar* format;
+  fail_unless(caps != NULL);
+  format = g_strdup(gst_structure_get_string(gst_caps_get_structure(caps, 0), "format"));
+  gst_caps_unref(caps);
   return format;
 }
 
-static GArray *
-samples_f32 (GPtrArray * buffers)
-{
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (gfloat));
+static GArray* samples_f32(GPtrArray* buffers) {
+  GArray* out = g_array_new(FALSE, FALSE, sizeof(gfloat));
   for (guint i = 0; i < buffers->len; i++) {
     GstMapInfo map;
-    GstBuffer *buf = g_ptr_array_index (buffers, i);
-    gst_buffer_map (buf, &map, GST_MAP_READ);
-    g_array_append_vals (out, map.data, map.size / sizeof (gfloat));
-    gst_buffer_unmap (buf, &map);
+    GstBuffer* buf = g_ptr_array_index(buffers, i);
+    gst_buffer_map(buf, &map, GST_MAP_READ);
+    g_array_append_vals(out, map.data, map.size / sizeof(gfloat));
+    gst_buffer_unmap(buf, &map);
   }
   return out;
 }
 
-GST_START_TEST (test_caps_f32le_preferred)
-{
-  GstHarness *h = source_harness (make_tts ("Hello world."));
-  GPtrArray *buffers = pull_all (h);
-  gchar *format = current_format (h);
-  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
+GST_START_TEST(test_caps_f32le_preferred) {
+  GstHarness* h = source_harness(make_tts("Hello world."));
+  GPtrArray* buffers = pull_all(h);
+  gchar* format = current_format(h);
+  GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
+  GstStructure* s = gst_caps_get_structure(caps, 0);
   gint rate = 0, channels = 0;
 
-  fail_unless_equals_string (format, "F32LE");
-  fail_unless (gst_structure_get_int (s, "rate", &rate));
-  fail_unless (gst_structure_get_int (s, "channels", &channels));
-  fail_unless_equals_int (rate, RATE);
-  fail_unless_equals_int (channels, 1);
-  fail_unless_equals_string (gst_structure_get_string (s, "layout"), "interleaved");
-  fail_unless (buffers->len > 0);
-  check_contiguous (buffers, 4);
+  fail_unless_equals_string(format, "F32LE");
+  fail_unless(gst_structure_get_int(s, "rate", &rate));
+  fail_unless(gst_structure_get_int(s, "channels", &channels));
+  fail_unless_equals_int(rate, RATE);
+  fail_unless_equals_int(channels, 1);
+  fail_unless_equals_string(gst_structure_get_string(s, "layout"), "interleaved");
+  fail_unless(buffers->len > 0);
+  check_contiguous(buffers, 4);
 
-  gst_caps_unref (caps);
-  g_free (format);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
+  gst_caps_unref(caps);
+  g_free(format);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
 }
 GST_END_TEST
 
 /* S16LE when downstream insists; the samples are the F32 ones clamped and scaled by
  * 32767 with truncation, as the reference's WAV writer does. */
-GST_START_TEST (test_caps_s16le)
-{
-  GstHarness *hf = source_harness (make_tts ("Hello world."));
-  GPtrArray *f32 = pull_all (hf);
-  GArray *reference = samples_f32 (f32);
-  GstElement *tts = make_tts ("Hello world.");
-  GstHarness *h;
-  GPtrArray *buffers;
-  gchar *format;
+GST_START_TEST(test_caps_s16le) {
+  GstHarness* hf = source_harness(make_tts("Hello world."));
+  GPtrArray* f32 = pull_all(hf);
+  GArray* reference = samples_f32(f32);
+  GstElement* tts = make_tts("Hello world.");
+  GstHarness* h;
+  GPtrArray* buffers;
+  gchar* format;
   guint64 total, k = 0;
 
   /* The harness starts an element with a sink pad at once; hold it until the caps
    * restriction is in place. */
-  gst_element_set_locked_state (tts, TRUE);
-  h = gst_harness_new_with_element (tts, NULL, "src");
-  gst_harness_set_sink_caps_str (h, "audio/x-raw, format=S16LE, "
-      "layout=interleaved, rate=24000, channels=1");
-  gst_element_set_locked_state (tts, FALSE);
-  gst_harness_play (h);
+  gst_element_set_locked_state(tts, TRUE);
+  h = gst_harness_new_with_element(tts, NULL, "src");
+  gst_harness_set_sink_caps_str(h,
+                                "audio/x-raw, format=S16LE, "
+                                "layout=interleaved, rate=24000, channels=1");
+  gst_element_set_locked_state(tts, FALSE);
+  gst_harness_play(h);
 
-  buffers = pull_all (h);
-  format = current_format (h);
-  fail_unless_equals_string (format, "S16LE");
-  total = check_contiguous (buffers, 2);
-  fail_unless_equals_uint64 (total, reference->len);
+  buffers = pull_all(h);
+  format = current_format(h);
+  fail_unless_equals_string(format, "S16LE");
+  total = check_contiguous(buffers, 2);
+  fail_unless_equals_uint64(total, reference->len);
 
   for (guint i = 0; i < buffers->len; i++) {
     GstMapInfo map;
-    GstBuffer *buf = g_ptr_array_index (buffers, i);
-    const gint16 *s16;
-    gst_buffer_map (buf, &map, GST_MAP_READ);
-    s16 = (const gint16 *) map.data;
+    GstBuffer* buf = g_ptr_array_index(buffers, i);
+    const gint16* s16;
+    gst_buffer_map(buf, &map, GST_MAP_READ);
+    s16 = (const gint16*)map.data;
     for (gsize j = 0; j < map.size / 2; j++, k++) {
-      gfloat x = CLAMP (g_array_index (reference, gfloat, k), -1.0f, 1.0f);
-      fail_unless_equals_int (GINT16_FROM_LE (s16[j]), (gint16) (x * 32767.0f));
+      gfloat x = CLAMP(g_array_index(reference, gfloat, k), -1.0f, 1.0f);
+      fail_unless_equals_int(GINT16_FROM_LE(s16[j]), (gint16)(x * 32767.0f));
     }
-    gst_buffer_unmap (buf, &map);
+    gst_buffer_unmap(buf, &map);
   }
 
-  g_free (format);
-  g_array_unref (reference);
-  g_ptr_array_unref (f32);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (hf);
-  gst_harness_teardown (h);
+  g_free(format);
+  g_array_unref(reference);
+  g_ptr_array_unref(f32);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(hf);
+  gst_harness_teardown(h);
 }
 GST_END_TEST
 
-GST_START_TEST (test_source_mode_timestamps)
-{
-  GstElement *tts = make_tts ("Hello world, this is a test.");
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h = source_harness (tts);
-  GPtrArray *buffers = pull_all (h);
-  GPtrArray *all = collect_messages (bus);
-  GPtrArray *starts = named (all, "pockettts-utterance-start");
-  GPtrArray *ends = named (all, "pockettts-utterance-end");
+GST_START_TEST(test_source_mode_timestamps) {
+  GstElement* tts = make_tts("Hello world, this is a test.");
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h = source_harness(tts);
+  GPtrArray* buffers = pull_all(h);
+  GPtrArray* all = collect_messages(bus);
+  GPtrArray* starts = named(all, "pockettts-utterance-start");
+  GPtrArray* ends = named(all, "pockettts-utterance-end");
   guint64 total;
   guint frames = 0;
   gboolean cancelled = TRUE;
 
-  fail_unless (buffers->len > 1);
-  total = check_contiguous (buffers, 4);
+  fail_unless(buffers->len > 1);
+  total = check_contiguous(buffers, 4);
   /* One model frame per buffer. */
-  fail_unless_equals_uint64 (total, (guint64) buffers->len * FRAME);
+  fail_unless_equals_uint64(total, (guint64)buffers->len * FRAME);
 
-  fail_unless_equals_int (starts->len, 1);
-  fail_unless_equals_int (ends->len, 1);
-  fail_unless_equals_string (text_field (starts, 0), "Hello world, this is a test.");
-  fail_unless_equals_uint64 (uint64_field (starts, 0, "running-time"), 0);
-  fail_unless (gst_structure_get_uint (g_ptr_array_index (ends, 0), "frames", &frames));
-  fail_unless_equals_int (frames, buffers->len);
-  fail_unless (gst_structure_get_boolean (g_ptr_array_index (ends, 0), "cancelled",
-          &cancelled));
-  fail_if (cancelled);
-  fail_unless_equals_uint64 (uint64_field (ends, 0, "running-time"),
-      gst_util_uint64_scale_int (total, GST_SECOND, RATE));
+  fail_unless_equals_int(starts->len, 1);
+  fail_unless_equals_int(ends->len, 1);
+  fail_unless_equals_string(text_field(starts, 0), "Hello world, this is a test.");
+  fail_unless_equals_uint64(uint64_field(starts, 0, "running-time"), 0);
+  fail_unless(gst_structure_get_uint(g_ptr_array_index(ends, 0), "frames", &frames));
+  fail_unless_equals_int(frames, buffers->len);
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 0), "cancelled", &cancelled));
+  fail_if(cancelled);
+  fail_unless_equals_uint64(uint64_field(ends, 0, "running-time"),
+                            gst_util_uint64_scale_int(total, GST_SECOND, RATE));
 
-  g_ptr_array_unref (starts);
-  g_ptr_array_unref (ends);
-  g_ptr_array_unref (all);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
-GST_START_TEST (test_upstream_text_then_eos)
-{
-  const gchar *texts[] = { "First sentence.", "Second one here.", "And a third." };
-  GstElement *tts = make_tts ("The text property is not spoken in filter mode.");
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h = filter_harness (tts, "utf8");
+GST_START_TEST(test_upstream_text_then_eos) {
+  const gchar* texts[] = {"First sentence.", "Second one here.", "And a third."};
+  GstElement* tts = make_tts("The text property is not spoken in filter mode.");
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h = filter_harness(tts, "utf8");
   GPtrArray *buffers, *all, *starts;
 
-  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
-    fail_unless_equals_int (gst_harness_push (h, text_buffer (texts[i],
-                GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE)), GST_FLOW_OK);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (guint i = 0; i < G_N_ELEMENTS(texts); i++)
+    fail_unless_equals_int(
+        gst_harness_push(h, text_buffer(texts[i], GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE)),
+        GST_FLOW_OK);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
 
-  buffers = pull_all (h);
-  check_contiguous (buffers, 4);
-  all = collect_messages (bus);
-  starts = named (all, "pockettts-utterance-start");
-  fail_unless_equals_int (starts->len, G_N_ELEMENTS (texts));
-  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
-    fail_unless_equals_string (text_field (starts, i), texts[i]);
+  buffers = pull_all(h);
+  check_contiguous(buffers, 4);
+  all = collect_messages(bus);
+  starts = named(all, "pockettts-utterance-start");
+  fail_unless_equals_int(starts->len, G_N_ELEMENTS(texts));
+  for (guint i = 0; i < G_N_ELEMENTS(texts); i++)
+    fail_unless_equals_string(text_field(starts, i), texts[i]);
 
-  g_ptr_array_unref (starts);
-  g_ptr_array_unref (all);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
 /* Subtitles: a PTS places speech on the timeline, silence (zeroed GAP buffers) fills the
  * time before it, and a line due while the previous one still speaks starts late. */
-GST_START_TEST (test_subtitle_timing_with_gaps)
-{
-  GstElement *tts = make_tts (NULL);
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h = filter_harness (tts, "pango-markup");
+GST_START_TEST(test_subtitle_timing_with_gaps) {
+  GstElement* tts = make_tts(NULL);
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h = filter_harness(tts, "pango-markup");
   GPtrArray *buffers, *all, *starts, *ends, *overruns;
   guint64 second_end;
 
-  gst_harness_push (h, text_buffer ("<i>Hello</i> &amp; welcome", 2 * GST_SECOND,
-          GST_SECOND));
-  gst_harness_push (h, text_buffer ("Second line.", 10 * GST_SECOND, GST_SECOND));
+  gst_harness_push(h, text_buffer("<i>Hello</i> &amp; welcome", 2 * GST_SECOND, GST_SECOND));
+  gst_harness_push(h, text_buffer("Second line.", 10 * GST_SECOND, GST_SECOND));
   /* Due 100 ms into the second line. */
-  gst_harness_push (h, text_buffer ("Third.", 10 * GST_SECOND + 100 * GST_MSECOND,
-          GST_SECOND));
-  gst_harness_push_event (h, gst_event_new_eos ());
+  gst_harness_push(h, text_buffer("Third.", 10 * GST_SECOND + 100 * GST_MSECOND, GST_SECOND));
+  gst_harness_push_event(h, gst_event_new_eos());
 
-  buffers = pull_all (h);
-  check_contiguous (buffers, 4);
-  all = collect_messages (bus);
-  starts = named (all, "pockettts-utterance-start");
-  ends = named (all, "pockettts-utterance-end");
-  overruns = named (all, "pockettts-overrun");
+  buffers = pull_all(h);
+  check_contiguous(buffers, 4);
+  all = collect_messages(bus);
+  starts = named(all, "pockettts-utterance-start");
+  ends = named(all, "pockettts-utterance-end");
+  overruns = named(all, "pockettts-overrun");
 
-  fail_unless_equals_int (starts->len, 3);
-  fail_unless_equals_string (text_field (starts, 0), "Hello & welcome");
-  fail_unless_equals_uint64 (uint64_field (starts, 0, "running-time"), 2 * GST_SECOND);
-  fail_unless (uint64_field (ends, 0, "running-time") < 10 * GST_SECOND);
-  fail_unless_equals_uint64 (uint64_field (starts, 1, "running-time"), 10 * GST_SECOND);
+  fail_unless_equals_int(starts->len, 3);
+  fail_unless_equals_string(text_field(starts, 0), "Hello & welcome");
+  fail_unless_equals_uint64(uint64_field(starts, 0, "running-time"), 2 * GST_SECOND);
+  fail_unless(uint64_field(ends, 0, "running-time") < 10 * GST_SECOND);
+  fail_unless_equals_uint64(uint64_field(starts, 1, "running-time"), 10 * GST_SECOND);
 
-  second_end = uint64_field (ends, 1, "running-time");
-  fail_unless (second_end > 10 * GST_SECOND + 100 * GST_MSECOND);
-  fail_unless_equals_int (overruns->len, 1);
-  fail_unless_equals_string (text_field (overruns, 0), "Third.");
-  fail_unless_equals_uint64 (uint64_field (overruns, 0, "scheduled-running-time"),
-      10 * GST_SECOND + 100 * GST_MSECOND);
-  fail_unless_equals_uint64 (uint64_field (overruns, 0, "running-time"), second_end);
-  fail_unless_equals_uint64 (uint64_field (overruns, 0, "lateness"),
-      second_end - 10 * GST_SECOND - 100 * GST_MSECOND);
-  fail_unless_equals_uint64 (uint64_field (starts, 2, "running-time"), second_end);
+  second_end = uint64_field(ends, 1, "running-time");
+  fail_unless(second_end > 10 * GST_SECOND + 100 * GST_MSECOND);
+  fail_unless_equals_int(overruns->len, 1);
+  fail_unless_equals_string(text_field(overruns, 0), "Third.");
+  fail_unless_equals_uint64(uint64_field(overruns, 0, "scheduled-running-time"),
+                            10 * GST_SECOND + 100 * GST_MSECOND);
+  fail_unless_equals_uint64(uint64_field(overruns, 0, "running-time"), second_end);
+  fail_unless_equals_uint64(uint64_field(overruns, 0, "lateness"),
+                            second_end - 10 * GST_SECOND - 100 * GST_MSECOND);
+  fail_unless_equals_uint64(uint64_field(starts, 2, "running-time"), second_end);
 
   /* Silence is zeroed and flagged GAP; speech is not. */
   for (guint i = 0; i < buffers->len; i++) {
-    GstBuffer *buf = g_ptr_array_index (buffers, i);
-    GstClockTime pts = GST_BUFFER_PTS (buf);
+    GstBuffer* buf = g_ptr_array_index(buffers, i);
+    GstClockTime pts = GST_BUFFER_PTS(buf);
     gboolean silence = pts < 2 * GST_SECOND ||
-        (pts >= uint64_field (ends, 0, "running-time") && pts < 10 * GST_SECOND);
-    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP), silence);
+                       (pts >= uint64_field(ends, 0, "running-time") && pts < 10 * GST_SECOND);
+    fail_unless_equals_int(GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_GAP), silence);
     if (silence) {
       GstMapInfo map;
-      gst_buffer_map (buf, &map, GST_MAP_READ);
-      for (gsize j = 0; j < map.size; j++)
-        fail_unless_equals_int (map.data[j], 0);
-      gst_buffer_unmap (buf, &map);
+      gst_buffer_map(buf, &map, GST_MAP_READ);
+      for (gsize j = 0; j < map.size; j++) fail_unless_equals_int(map.data[j], 0);
+      gst_buffer_unmap(buf, &map);
     }
   }
 
-  g_ptr_array_unref (starts);
-  g_ptr_array_unref (ends);
-  g_ptr_array_unref (overruns);
-  g_ptr_array_unref (all);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(overruns);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
 /* An empty subtitle is silence until its end, not an error. */
-GST_START_TEST (test_empty_subtitle_is_silence)
-{
-  GstHarness *h = filter_harness (make_tts (NULL), "utf8");
-  GPtrArray *buffers;
+GST_START_TEST(test_empty_subtitle_is_silence) {
+  GstHarness* h = filter_harness(make_tts(NULL), "utf8");
+  GPtrArray* buffers;
   guint64 total;
 
-  gst_harness_push (h, text_buffer ("", 0, GST_SECOND));
-  gst_harness_push_event (h, gst_event_new_eos ());
-  buffers = pull_all (h);
-  total = check_contiguous (buffers, 4);
-  fail_unless_equals_uint64 (total, RATE);
+  gst_harness_push(h, text_buffer("", 0, GST_SECOND));
+  gst_harness_push_event(h, gst_event_new_eos());
+  buffers = pull_all(h);
+  total = check_contiguous(buffers, 4);
+  fail_unless_equals_uint64(total, RATE);
   for (guint i = 0; i < buffers->len; i++)
-    fail_unless (GST_BUFFER_FLAG_IS_SET (g_ptr_array_index (buffers, i),
-            GST_BUFFER_FLAG_GAP));
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
+    fail_unless(GST_BUFFER_FLAG_IS_SET(g_ptr_array_index(buffers, i), GST_BUFFER_FLAG_GAP));
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
 }
 GST_END_TEST
 
-static GstPadProbeReturn
-cancel_on_third_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  guint *count = user_data;
-  (void) info;
-  if (++*count == 3)
-    g_signal_emit_by_name (GST_PAD_PARENT (pad), "cancel");
+static GstPadProbeReturn cancel_on_third_buffer(GstPad* pad, GstPadProbeInfo* info,
+                                                gpointer user_data) {
+  guint* count = user_data;
+  (void)info;
+  if (++*count == 3) g_signal_emit_by_name(GST_PAD_PARENT(pad), "cancel");
   return GST_PAD_PROBE_OK;
 }
 
-GST_START_TEST (test_speak_and_cancel)
-{
-  GstElement *tts = make_tts ("Hello there.");
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h;
+GST_START_TEST(test_speak_and_cancel) {
+  GstElement* tts = make_tts("Hello there.");
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h;
   GPtrArray *buffers, *all, *starts, *ends;
   gboolean queued = FALSE, cancelled = FALSE;
   guint count = 0, frames = 0;
-  GstPad *src = gst_element_get_static_pad (tts, "src");
+  GstPad* src = gst_element_get_static_pad(tts, "src");
 
   /* Queued before start (in NULL): spoken after the text property, before EOS. */
-  g_signal_emit_by_name (tts, "speak", "A long second utterance that will be cut short "
-      "after three frames, because the test cancels it.", &queued);
-  fail_unless (queued);
-  g_signal_emit_by_name (tts, "speak", "", &queued);
-  fail_if (queued);
-  g_signal_emit_by_name (tts, "speak", "\xff\xfe", &queued);
-  fail_if (queued);
+  g_signal_emit_by_name(tts, "speak",
+                        "A long second utterance that will be cut short "
+                        "after three frames, because the test cancels it.",
+                        &queued);
+  fail_unless(queued);
+  g_signal_emit_by_name(tts, "speak", "", &queued);
+  fail_if(queued);
+  g_signal_emit_by_name(tts, "speak", "\xff\xfe", &queued);
+  fail_if(queued);
 
   /* The harness starts the element. */
-  h = gst_harness_new_with_element (tts, NULL, "src");
-  buffers = pull_all (h);
-  check_contiguous (buffers, 4);
-  all = collect_messages (bus);
-  starts = named (all, "pockettts-utterance-start");
-  ends = named (all, "pockettts-utterance-end");
-  fail_unless_equals_int (starts->len, 2);
-  fail_unless_equals_string (text_field (starts, 0), "Hello there.");
-  fail_unless (gst_structure_get_boolean (g_ptr_array_index (ends, 0), "cancelled",
-          &cancelled));
-  fail_if (cancelled);
-  g_ptr_array_unref (starts);
-  g_ptr_array_unref (ends);
-  g_ptr_array_unref (all);
-  g_ptr_array_unref (buffers);
+  h = gst_harness_new_with_element(tts, NULL, "src");
+  buffers = pull_all(h);
+  check_contiguous(buffers, 4);
+  all = collect_messages(bus);
+  starts = named(all, "pockettts-utterance-start");
+  ends = named(all, "pockettts-utterance-end");
+  fail_unless_equals_int(starts->len, 2);
+  fail_unless_equals_string(text_field(starts, 0), "Hello there.");
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 0), "cancelled", &cancelled));
+  fail_if(cancelled);
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
 
   /* After EOS nothing more can be queued. */
-  g_signal_emit_by_name (tts, "speak", "Too late.", &queued);
-  fail_if (queued);
-  gst_harness_teardown (h);
-  gst_object_unref (src);
+  g_signal_emit_by_name(tts, "speak", "Too late.", &queued);
+  fail_if(queued);
+  gst_harness_teardown(h);
+  gst_object_unref(src);
 
   /* cancel stops the current utterance at the frame being pushed. */
-  tts = make_tts ("A long utterance that will be cut short after three frames, because "
+  tts = make_tts(
+      "A long utterance that will be cut short after three frames, because "
       "the test cancels it from the streaming thread.");
-  gst_element_set_bus (tts, bus);
-  src = gst_element_get_static_pad (tts, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, cancel_on_third_buffer, &count, NULL);
-  h = source_harness (tts);
-  buffers = pull_all (h);
-  fail_unless_equals_int (buffers->len, 3);
-  all = collect_messages (bus);
-  ends = named (all, "pockettts-utterance-end");
-  fail_unless_equals_int (ends->len, 1);
-  fail_unless (gst_structure_get_boolean (g_ptr_array_index (ends, 0), "cancelled",
-          &cancelled));
-  fail_unless (cancelled);
-  fail_unless (gst_structure_get_uint (g_ptr_array_index (ends, 0), "frames", &frames));
-  fail_unless_equals_int (frames, 3);
-  g_ptr_array_unref (ends);
-  g_ptr_array_unref (all);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
-  gst_object_unref (src);
-  gst_object_unref (bus);
+  gst_element_set_bus(tts, bus);
+  src = gst_element_get_static_pad(tts, "src");
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, cancel_on_third_buffer, &count, NULL);
+  h = source_harness(tts);
+  buffers = pull_all(h);
+  fail_unless_equals_int(buffers->len, 3);
+  all = collect_messages(bus);
+  ends = named(all, "pockettts-utterance-end");
+  fail_unless_equals_int(ends->len, 1);
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 0), "cancelled", &cancelled));
+  fail_unless(cancelled);
+  fail_unless(gst_structure_get_uint(g_ptr_array_index(ends, 0), "frames", &frames));
+  fail_unless_equals_int(frames, 3);
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(src);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
 /* Holds the second buffer until the pad flushes, so the flush lands mid-utterance however
  * fast the model is. */
-static GstPadProbeReturn
-hold_second_buffer_until_flush (GstPad * pad, GstPadProbeInfo * info,
-    gpointer user_data)
-{
-  gint *count = user_data;
-  (void) info;
-  if (g_atomic_int_add (count, 1) == 1) {
-    while (!GST_PAD_IS_FLUSHING (pad))
-      g_usleep (1000);
+static GstPadProbeReturn hold_second_buffer_until_flush(GstPad* pad, GstPadProbeInfo* info,
+                                                        gpointer user_data) {
+  gint* count = user_data;
+  (void)info;
+  if (g_atomic_int_add(count, 1) == 1) {
+    while (!GST_PAD_IS_FLUSHING(pad)) g_usleep(1000);
   }
   return GST_PAD_PROBE_OK;
 }
 
 /* flush-start/stop from upstream (a seek in subparse) drops the utterance being spoken;
  * speech resumes with the text that follows the flush. */
-GST_START_TEST (test_flush_during_speech)
-{
-  GstElement *tts = make_tts (NULL);
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h;
-  GstBuffer *buf;
+GST_START_TEST(test_flush_during_speech) {
+  GstElement* tts = make_tts(NULL);
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h;
+  GstBuffer* buf;
   GPtrArray *buffers, *all, *starts, *ends;
   GstSegment segment;
   gboolean cancelled = FALSE;
   gint64 t0;
   gint count = 0;
-  GstPad *src = gst_element_get_static_pad (tts, "src");
-  gulong probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER,
-      hold_second_buffer_until_flush, &count, NULL);
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  gulong probe = gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, hold_second_buffer_until_flush,
+                                   &count, NULL);
 
-  h = filter_harness (tts, "utf8");
+  h = filter_harness(tts, "utf8");
 
-  gst_harness_push (h, text_buffer ("A long utterance that is being spoken when the "
-          "flush arrives, and will never finish.", 0, GST_CLOCK_TIME_NONE));
-  buf = gst_harness_pull (h);
-  fail_unless (buf != NULL);
-  gst_buffer_unref (buf);
+  gst_harness_push(h, text_buffer("A long utterance that is being spoken when the "
+                                  "flush arrives, and will never finish.",
+                                  0, GST_CLOCK_TIME_NONE));
+  buf = gst_harness_pull(h);
+  fail_unless(buf != NULL);
+  gst_buffer_unref(buf);
 
-  t0 = g_get_monotonic_time ();
-  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
-  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  t0 = g_get_monotonic_time();
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
   /* Flushing waits for the task; that must not take an utterance's time. */
-  fail_unless (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC);
-  gst_pad_remove_probe (src, probe);
-  gst_object_unref (src);
+  fail_unless(g_get_monotonic_time() - t0 < 2 * G_USEC_PER_SEC);
+  gst_pad_remove_probe(src, probe);
+  gst_object_unref(src);
 
   /* Drop what was queued on the harness before the flush. */
-  while ((buf = gst_harness_try_pull (h)))
-    gst_buffer_unref (buf);
+  while ((buf = gst_harness_try_pull(h))) gst_buffer_unref(buf);
 
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
-  gst_harness_push (h, text_buffer ("After the flush.", 0, GST_CLOCK_TIME_NONE));
-  gst_harness_push_event (h, gst_event_new_eos ());
-  buffers = pull_all (h);
-  fail_unless (buffers->len > 0);
-  check_contiguous (buffers, 4);
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  fail_unless(gst_harness_push_event(h, gst_event_new_segment(&segment)));
+  gst_harness_push(h, text_buffer("After the flush.", 0, GST_CLOCK_TIME_NONE));
+  gst_harness_push_event(h, gst_event_new_eos());
+  buffers = pull_all(h);
+  fail_unless(buffers->len > 0);
+  check_contiguous(buffers, 4);
 
-  all = collect_messages (bus);
-  starts = named (all, "pockettts-utterance-start");
-  ends = named (all, "pockettts-utterance-end");
-  fail_unless_equals_int (starts->len, 2);
-  fail_unless_equals_int (ends->len, 2);
-  fail_unless (gst_structure_get_boolean (g_ptr_array_index (ends, 0), "cancelled",
-          &cancelled));
-  fail_unless (cancelled);
-  fail_unless_equals_string (text_field (starts, 1), "After the flush.");
-  fail_unless (gst_structure_get_boolean (g_ptr_array_index (ends, 1), "cancelled",
-          &cancelled));
-  fail_if (cancelled);
+  all = collect_messages(bus);
+  starts = named(all, "pockettts-utterance-start");
+  ends = named(all, "pockettts-utterance-end");
+  fail_unless_equals_int(starts->len, 2);
+  fail_unless_equals_int(ends->len, 2);
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 0), "cancelled", &cancelled));
+  fail_unless(cancelled);
+  fail_unless_equals_string(text_field(starts, 1), "After the flush.");
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 1), "cancelled", &cancelled));
+  fail_if(cancelled);
 
-  g_ptr_array_unref (starts);
-  g_ptr_array_unref (ends);
-  g_ptr_array_unref (all);
-  g_ptr_array_unref (buffers);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
 /* A flush sent upstream by the application (source mode) also stops speech at once; the
  * source then ends its stream. */
-GST_START_TEST (test_flush_source_mode)
-{
-  GstHarness *h = source_harness (make_tts ("A long utterance that is being spoken when "
-          "the flush arrives from downstream, and will never finish."));
-  GstBuffer *buf = gst_harness_pull (h);
+GST_START_TEST(test_flush_source_mode) {
+  GstHarness* h =
+      source_harness(make_tts("A long utterance that is being spoken when "
+                              "the flush arrives from downstream, and will never finish."));
+  GstBuffer* buf = gst_harness_pull(h);
   gint64 t0;
 
-  fail_unless (buf != NULL);
-  gst_buffer_unref (buf);
-  t0 = g_get_monotonic_time ();
-  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_flush_start ()));
-  fail_unless (gst_harness_push_upstream_event (h, gst_event_new_flush_stop (TRUE)));
-  fail_unless (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC);
+  fail_unless(buf != NULL);
+  gst_buffer_unref(buf);
+  t0 = g_get_monotonic_time();
+  fail_unless(gst_harness_push_upstream_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_upstream_event(h, gst_event_new_flush_stop(TRUE)));
+  fail_unless(g_get_monotonic_time() - t0 < 2 * G_USEC_PER_SEC);
   /* EOS follows; whatever was pushed before the flush may still be queued. */
-  while (gst_harness_pull_until_eos (h, &buf) && buf)
-    gst_buffer_unref (buf);
-  gst_harness_teardown (h);
+  while (gst_harness_pull_until_eos(h, &buf) && buf) gst_buffer_unref(buf);
+  gst_harness_teardown(h);
 }
 GST_END_TEST
 
-GST_START_TEST (test_state_cycles)
-{
-  GstElement *pipeline = gst_pipeline_new (NULL);
-  GstElement *tts = make_tts ("Hi.");
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  GstBus *bus = gst_element_get_bus (pipeline);
+GST_START_TEST(test_state_cycles) {
+  GstElement* pipeline = gst_pipeline_new(NULL);
+  GstElement* tts = make_tts("Hi.");
+  GstElement* sink = gst_element_factory_make("fakesink", NULL);
+  GstBus* bus = gst_element_get_bus(pipeline);
 
-  g_object_set (sink, "sync", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (pipeline), tts, sink, NULL);
-  fail_unless (gst_element_link (tts, sink));
+  g_object_set(sink, "sync", FALSE, NULL);
+  gst_bin_add_many(GST_BIN(pipeline), tts, sink, NULL);
+  fail_unless(gst_element_link(tts, sink));
 
   for (int i = 0; i < 50; i++) {
-    GstMessage *msg;
-    fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
-        GST_STATE_CHANGE_FAILURE);
+    GstMessage* msg;
+    fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
     if (i % 2 == 0) {
       /* Every other cycle speaks to the end; the others stop mid-way. */
-      msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-          GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-      fail_unless (msg != NULL);
-      fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
-      gst_message_unref (msg);
+      msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+      fail_unless(msg != NULL);
+      fail_unless_equals_int(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+      gst_message_unref(msg);
     }
-    fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) !=
-        GST_STATE_CHANGE_FAILURE);
-    fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_READY),
-        GST_STATE_CHANGE_SUCCESS);
+    fail_unless(gst_element_set_state(pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+    fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_READY),
+                           GST_STATE_CHANGE_SUCCESS);
     if (i % 10 == 9)
-      fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-          GST_STATE_CHANGE_SUCCESS);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_bus_set_flushing (bus, FALSE);
+      fail_unless_equals_int(gst_element_set_state(pipeline, GST_STATE_NULL),
+                             GST_STATE_CHANGE_SUCCESS);
+    gst_bus_set_flushing(bus, TRUE);
+    gst_bus_set_flushing(bus, FALSE);
   }
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (bus);
-  gst_object_unref (pipeline);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
 }
 GST_END_TEST
 
 static gint models_loaded;
 static gint models_shared;
 
-static void
-count_model_loads (GstDebugCategory * category, GstDebugLevel level,
-    const gchar * file, const gchar * function, gint line, GObject * object,
-    GstDebugMessage * message, gpointer user_data)
-{
-  const gchar *text = gst_debug_message_get (message);
-  (void) level;
-  (void) file;
-  (void) function;
-  (void) line;
-  (void) object;
-  (void) user_data;
-  if (strcmp (gst_debug_category_get_name (category), "pockettts") != 0 || !text)
-    return;
-  if (g_str_has_prefix (text, "loaded model"))
-    g_atomic_int_inc (&models_loaded);
-  else if (g_str_has_prefix (text, "sharing the loaded model"))
-    g_atomic_int_inc (&models_shared);
+static void count_model_loads(GstDebugCategory* category, GstDebugLevel level, const gchar* file,
+                              const gchar* function, gint line, GObject* object,
+                              GstDebugMessage* message, gpointer user_data) {
+  const gchar* text = gst_debug_message_get(message);
+  (void)level;
+  (void)file;
+  (void)function;
+  (void)line;
+  (void)object;
+  (void)user_data;
+  if (strcmp(gst_debug_category_get_name(category), "pockettts") != 0 || !text) return;
+  if (g_str_has_prefix(text, "loaded model"))
+    g_atomic_int_inc(&models_loaded);
+  else if (g_str_has_prefix(text, "sharing the loaded model"))
+    g_atomic_int_inc(&models_shared);
 }
 
 /* Two elements with the same model share one loaded copy and both speak. */
-GST_START_TEST (test_two_elements_share_model)
-{
+GST_START_TEST(test_two_elements_share_model) {
   GstHarness *h1, *h2;
   GPtrArray *b1, *b2;
   GArray *s1, *s2;
 
-  gst_debug_set_threshold_for_name ("pockettts", GST_LEVEL_INFO);
-  gst_debug_add_log_function (count_model_loads, NULL, NULL);
+  gst_debug_set_threshold_for_name("pockettts", GST_LEVEL_INFO);
+  gst_debug_add_log_function(count_model_loads, NULL, NULL);
   models_loaded = models_shared = 0;
 
-  h1 = gst_harness_new_with_element (make_tts ("Shared model."), NULL, "src");
-  h2 = gst_harness_new_with_element (make_tts ("Shared model."), NULL, "src");
-  gst_harness_play (h1);
-  gst_harness_play (h2);
-  fail_unless_equals_int (g_atomic_int_get (&models_loaded), 1);
-  fail_unless_equals_int (g_atomic_int_get (&models_shared), 1);
+  h1 = gst_harness_new_with_element(make_tts("Shared model."), NULL, "src");
+  h2 = gst_harness_new_with_element(make_tts("Shared model."), NULL, "src");
+  gst_harness_play(h1);
+  gst_harness_play(h2);
+  fail_unless_equals_int(g_atomic_int_get(&models_loaded), 1);
+  fail_unless_equals_int(g_atomic_int_get(&models_shared), 1);
 
-  b1 = pull_all (h1);
-  b2 = pull_all (h2);
-  s1 = samples_f32 (b1);
-  s2 = samples_f32 (b2);
-  fail_unless_equals_int (s1->len, s2->len);
-  fail_unless (memcmp (s1->data, s2->data, s1->len * sizeof (gfloat)) == 0);
+  b1 = pull_all(h1);
+  b2 = pull_all(h2);
+  s1 = samples_f32(b1);
+  s2 = samples_f32(b2);
+  fail_unless_equals_int(s1->len, s2->len);
+  fail_unless(memcmp(s1->data, s2->data, s1->len * sizeof(gfloat)) == 0);
 
   /* Released with the last element: the next one loads it again. */
-  gst_harness_teardown (h1);
-  gst_harness_teardown (h2);
-  h1 = gst_harness_new_with_element (make_tts ("Shared model."), NULL, "src");
-  gst_harness_play (h1);
-  fail_unless_equals_int (g_atomic_int_get (&models_loaded), 2);
-  gst_harness_teardown (h1);
+  gst_harness_teardown(h1);
+  gst_harness_teardown(h2);
+  h1 = gst_harness_new_with_element(make_tts("Shared model."), NULL, "src");
+  gst_harness_play(h1);
+  fail_unless_equals_int(g_atomic_int_get(&models_loaded), 2);
+  gst_harness_teardown(h1);
 
-  gst_debug_remove_log_function (count_model_loads);
-  g_array_unref (s1);
-  g_array_unref (s2);
-  g_ptr_array_unref (b1);
-  g_ptr_array_unref (b2);
+  gst_debug_remove_log_function(count_model_loads);
+  g_array_unref(s1);
+  g_array_unref(s2);
+  g_ptr_array_unref(b1);
+  g_ptr_array_unref(b2);
 }
 GST_END_TEST
 
 /* The error message of the first ERROR on the bus, checked for domain and code. */
-static void
-expect_error (GstBus * bus, GQuark domain, gint code, const gchar * mentions)
-{
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  GError *err = NULL;
-  gchar *debug = NULL;
-  fail_unless (msg != NULL, "no error message posted");
-  gst_message_parse_error (msg, &err, &debug);
-  GST_INFO ("error: %s (%s)", err->message, debug);
-  fail_unless (g_error_matches (err, domain, code), "unexpected error %s",
-      err->message);
+static void expect_error(GstBus* bus, GQuark domain, gint code, const gchar* mentions) {
+  GstMessage* msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  GError* err = NULL;
+  gchar* debug = NULL;
+  fail_unless(msg != NULL, "no error message posted");
+  gst_message_parse_error(msg, &err, &debug);
+  GST_INFO("error: %s (%s)", err->message, debug);
+  fail_unless(g_error_matches(err, domain, code), "unexpected error %s", err->message);
   if (mentions)
-    fail_unless (strstr (err->message, mentions) != NULL, "'%s' does not mention '%s'",
-        err->message, mentions);
-  g_error_free (err);
-  g_free (debug);
-  gst_message_unref (msg);
+    fail_unless(strstr(err->message, mentions) != NULL, "'%s' does not mention '%s'", err->message,
+                mentions);
+  g_error_free(err);
+  g_free(debug);
+  gst_message_unref(msg);
 }
 
-GST_START_TEST (test_error_bad_model_path)
-{
-  GstElement *tts = make_tts ("Hello.");
-  GstBus *bus = attach_bus (tts);
-  g_object_set (tts, "model", "/nonexistent/pockettts/config.yaml", NULL);
-  fail_unless_equals_int (gst_element_set_state (tts, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
-  expect_error (bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-      "/nonexistent/pockettts/config.yaml");
-  gst_element_set_state (tts, GST_STATE_NULL);
-  gst_object_unref (tts);
-  gst_object_unref (bus);
+GST_START_TEST(test_error_bad_model_path) {
+  GstElement* tts = make_tts("Hello.");
+  GstBus* bus = attach_bus(tts);
+  g_object_set(tts, "model", "/nonexistent/pockettts/config.yaml", NULL);
+  fail_unless_equals_int(gst_element_set_state(tts, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+               "/nonexistent/pockettts/config.yaml");
+  gst_element_set_state(tts, GST_STATE_NULL);
+  gst_object_unref(tts);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
-GST_START_TEST (test_error_bad_voice)
-{
-  GstElement *tts = make_tts ("Hello.");
-  GstBus *bus = attach_bus (tts);
-  g_object_set (tts, "voice", "/nonexistent/voice.wav", NULL);
-  fail_unless_equals_int (gst_element_set_state (tts, GST_STATE_READY),
-      GST_STATE_CHANGE_FAILURE);
-  expect_error (bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-      "/nonexistent/voice.wav");
-  gst_element_set_state (tts, GST_STATE_NULL);
-  gst_object_unref (tts);
-  gst_object_unref (bus);
+GST_START_TEST(test_error_bad_voice) {
+  GstElement* tts = make_tts("Hello.");
+  GstBus* bus = attach_bus(tts);
+  g_object_set(tts, "voice", "/nonexistent/voice.wav", NULL);
+  fail_unless_equals_int(gst_element_set_state(tts, GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "/nonexistent/voice.wav");
+  gst_element_set_state(tts, GST_STATE_NULL);
+  gst_object_unref(tts);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
 /* A voice changed while playing that cannot be loaded stops the stream with an error
  * at the next utterance, without a hang. */
-GST_START_TEST (test_error_bad_voice_while_playing)
-{
-  GstElement *tts = make_tts (NULL);
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h = filter_harness (tts, "utf8");
-  GstBuffer *buf = NULL;
+GST_START_TEST(test_error_bad_voice_while_playing) {
+  GstElement* tts = make_tts(NULL);
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h = filter_harness(tts, "utf8");
+  GstBuffer* buf = NULL;
 
-  g_object_set (tts, "voice", "/nonexistent/voice.wav", NULL);
-  gst_harness_push (h, text_buffer ("Hello.", GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE));
-  fail_unless (gst_harness_pull_until_eos (h, &buf));
-  fail_unless (buf == NULL);
-  expect_error (bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "voice");
-  fail_unless_equals_int (gst_harness_push (h, text_buffer ("More.",
-              GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE)), GST_FLOW_ERROR);
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+  g_object_set(tts, "voice", "/nonexistent/voice.wav", NULL);
+  gst_harness_push(h, text_buffer("Hello.", GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE));
+  fail_unless(gst_harness_pull_until_eos(h, &buf));
+  fail_unless(buf == NULL);
+  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "voice");
+  fail_unless_equals_int(
+      gst_harness_push(h, text_buffer("More.", GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE)),
+      GST_FLOW_ERROR);
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
-GST_START_TEST (test_error_invalid_utf8_property)
-{
-  GstElement *tts = make_tts ("caf\xe9 au lait");
-  GstBus *bus = attach_bus (tts);
-  fail_unless_equals_int (gst_element_set_state (tts, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  expect_error (bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "UTF-8");
-  gst_element_set_state (tts, GST_STATE_NULL);
-  gst_object_unref (tts);
-  gst_object_unref (bus);
+GST_START_TEST(test_error_invalid_utf8_property) {
+  GstElement* tts = make_tts("caf\xe9 au lait");
+  GstBus* bus = attach_bus(tts);
+  fail_unless_equals_int(gst_element_set_state(tts, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "UTF-8");
+  gst_element_set_state(tts, GST_STATE_NULL);
+  gst_object_unref(tts);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
-GST_START_TEST (test_error_invalid_utf8_upstream)
-{
-  GstElement *tts = make_tts (NULL);
-  GstBus *bus = attach_bus (tts);
-  GstHarness *h = filter_harness (tts, "utf8");
-  fail_unless_equals_int (gst_harness_push (h, text_buffer ("caf\xe9",
-              GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE)), GST_FLOW_ERROR);
-  expect_error (bus, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "UTF-8");
-  gst_harness_teardown (h);
-  gst_object_unref (bus);
+GST_START_TEST(test_error_invalid_utf8_upstream) {
+  GstElement* tts = make_tts(NULL);
+  GstBus* bus = attach_bus(tts);
+  GstHarness* h = filter_harness(tts, "utf8");
+  fail_unless_equals_int(
+      gst_harness_push(h, text_buffer("caf\xe9", GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE)),
+      GST_FLOW_ERROR);
+  expect_error(bus, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE, "UTF-8");
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
-GST_START_TEST (test_error_empty_text)
-{
-  GstElement *tts = make_tts ("   ");
-  GstBus *bus = attach_bus (tts);
-  fail_unless_equals_int (gst_element_set_state (tts, GST_STATE_PAUSED),
-      GST_STATE_CHANGE_FAILURE);
-  expect_error (bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "Nothing to speak");
-  gst_element_set_state (tts, GST_STATE_NULL);
-  gst_object_unref (tts);
-  gst_object_unref (bus);
+GST_START_TEST(test_error_empty_text) {
+  GstElement* tts = make_tts("   ");
+  GstBus* bus = attach_bus(tts);
+  fail_unless_equals_int(gst_element_set_state(tts, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "Nothing to speak");
+  gst_element_set_state(tts, GST_STATE_NULL);
+  gst_object_unref(tts);
+  gst_object_unref(bus);
 }
 GST_END_TEST
 
 /* A text file through filesrc: read in blocks that cut words and characters, spoken one
  * paragraph at a time. */
-GST_START_TEST (test_text_file_paragraphs)
-{
-  gchar *path = NULL;
-  gint fd = g_file_open_tmp ("pockettts-XXXXXX.txt", &path, NULL);
-  const gchar *contents = "A first paragraph\nwrapped over two lines.\n\n\n"
+GST_START_TEST(test_text_file_paragraphs) {
+  gchar* path = NULL;
+  gint fd = g_file_open_tmp("pockettts-XXXXXX.txt", &path, NULL);
+  const gchar* contents =
+      "A first paragraph\nwrapped over two lines.\n\n\n"
       "The second paragraph.\n";
-  gchar *launch;
+  gchar* launch;
   GstElement *pipeline, *tts;
-  GstBus *bus;
+  GstBus* bus;
   GPtrArray *all, *starts;
 
-  fail_unless (fd >= 0);
-  fail_unless (g_file_set_contents (path, contents, -1, NULL));
-  close (fd);
-  launch = g_strdup_printf ("filesrc location=%s blocksize=5 ! pockettts name=tts "
-      "model=%s voice=%s temperature=0 ! fakesink", path, model_path, voice_path);
-  pipeline = gst_parse_launch (launch, NULL);
-  fail_unless (pipeline != NULL);
-  tts = gst_bin_get_by_name (GST_BIN (pipeline), "tts");
-  bus = gst_element_get_bus (pipeline);
-  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  all = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_structure_free);
-  fail_unless_equals_int (wait_collecting (bus, all), GST_MESSAGE_EOS);
-  starts = named (all, "pockettts-utterance-start");
-  fail_unless_equals_int (starts->len, 2);
-  fail_unless_equals_string (text_field (starts, 0),
-      "A first paragraph\nwrapped over two lines.");
-  fail_unless_equals_string (text_field (starts, 1), "The second paragraph.");
+  fail_unless(fd >= 0);
+  fail_unless(g_file_set_contents(path, contents, -1, NULL));
+  close(fd);
+  launch = g_strdup_printf(
+      "filesrc location=%s blocksize=5 ! pockettts name=tts "
+      "model=%s voice=%s temperature=0 ! fakesink",
+      path, model_path, voice_path);
+  pipeline = gst_parse_launch(launch, NULL);
+  fail_unless(pipeline != NULL);
+  tts = gst_bin_get_by_name(GST_BIN(pipeline), "tts");
+  bus = gst_element_get_bus(pipeline);
+  fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  all = g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
+  fail_unless_equals_int(wait_collecting(bus, all), GST_MESSAGE_EOS);
+  starts = named(all, "pockettts-utterance-start");
+  fail_unless_equals_int(starts->len, 2);
+  fail_unless_equals_string(text_field(starts, 0), "A first paragraph\nwrapped over two lines.");
+  fail_unless_equals_string(text_field(starts, 1), "The second paragraph.");
 
-  g_ptr_array_unref (starts);
-  g_ptr_array_unref (all);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (tts);
-  gst_object_unref (bus);
-  gst_object_unref (pipeline);
-  g_unlink (path);
-  g_free (path);
-  g_free (launch);
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(all);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(tts);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+  g_unlink(path);
+  g_free(path);
+  g_free(launch);
 }
 GST_END_TEST
 
-GST_START_TEST (test_latency_query)
-{
-  GstElement *tts = make_tts ("Hello.");
-  GstHarness *h = gst_harness_new_with_element (tts, NULL, "src");
-  GstQuery *query = gst_query_new_latency ();
+GST_START_TEST(test_latency_query) {
+  GstElement* tts = make_tts("Hello.");
+  GstHarness* h = gst_harness_new_with_element(tts, NULL, "src");
+  GstQuery* query = gst_query_new_latency();
   gboolean live = TRUE;
   GstClockTime min = 0, max = 0;
 
-  gst_harness_play (h);
-  fail_unless (gst_element_query (tts, query));
-  gst_query_parse_latency (query, &live, &min, &max);
-  fail_if (live);
-  gst_query_unref (query);
-  gst_harness_teardown (h);
+  gst_harness_play(h);
+  fail_unless(gst_element_query(tts, query));
+  gst_query_parse_latency(query, &live, &min, &max);
+  fail_if(live);
+  gst_query_unref(query);
+  gst_harness_teardown(h);
 
-  tts = make_tts ("Hello.");
-  g_object_set (tts, "is-live", TRUE, NULL);
-  h = gst_harness_new_with_element (tts, NULL, "src");
-  gst_harness_play (h);
-  query = gst_query_new_latency ();
-  fail_unless (gst_element_query (tts, query));
-  gst_query_parse_latency (query, &live, &min, &max);
-  fail_unless (live);
+  tts = make_tts("Hello.");
+  g_object_set(tts, "is-live", TRUE, NULL);
+  h = gst_harness_new_with_element(tts, NULL, "src");
+  gst_harness_play(h);
+  query = gst_query_new_latency();
+  fail_unless(gst_element_query(tts, query));
+  gst_query_parse_latency(query, &live, &min, &max);
+  fail_unless(live);
   /* Measured at start-up on a warm-up utterance. */
-  fail_unless (min > 0 && GST_CLOCK_TIME_IS_VALID (min));
-  gst_query_unref (query);
-  gst_harness_teardown (h);
+  fail_unless(min > 0 && GST_CLOCK_TIME_IS_VALID(min));
+  gst_query_unref(query);
+  gst_harness_teardown(h);
 }
 GST_END_TEST
 
-static void
-count_bytes (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer user_data)
-{
-  gsize *bytes = user_data;
-  (void) sink;
-  (void) pad;
-  g_atomic_pointer_add (bytes, gst_buffer_get_size (buf));
+static void count_bytes(GstElement* sink, GstBuffer* buf, GstPad* pad, gpointer user_data) {
+  gsize* bytes = user_data;
+  (void)sink;
+  (void)pad;
+  g_atomic_pointer_add(bytes, gst_buffer_get_size(buf));
 }
 
-static GstPadProbeReturn
-count_samples (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
-{
-  gsize *samples = user_data;
-  (void) pad;
-  *samples += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info)) / sizeof (gfloat);
+static GstPadProbeReturn count_samples(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
+  gsize* samples = user_data;
+  (void)pad;
+  *samples += gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info)) / sizeof(gfloat);
   return GST_PAD_PROBE_OK;
 }
 
 /* The documented RTP pair: L16 over UDP to 127.0.0.1, every sample received. */
-GST_START_TEST (test_rtp_l16_loopback)
-{
-  GstElement *receiver = gst_parse_launch ("udpsrc name=src port=0 address=127.0.0.1 "
+GST_START_TEST(test_rtp_l16_loopback) {
+  GstElement* receiver = gst_parse_launch(
+      "udpsrc name=src port=0 address=127.0.0.1 "
       "caps=\"application/x-rtp, media=audio, clock-rate=24000, encoding-name=L16, "
       "channels=1\" ! rtpL16depay ! fakesink name=sink signal-handoffs=true sync=false",
       NULL);
   GstElement *udpsrc, *fakesink, *sender, *tts;
-  GstBus *bus;
-  GstMessage *msg;
-  GstPad *src;
-  gchar *launch;
+  GstBus* bus;
+  GstMessage* msg;
+  GstPad* src;
+  gchar* launch;
   gint port = 0;
   gsize received = 0, sent = 0;
   gint64 deadline;
 
-  fail_unless (receiver != NULL);
-  udpsrc = gst_bin_get_by_name (GST_BIN (receiver), "src");
-  fakesink = gst_bin_get_by_name (GST_BIN (receiver), "sink");
-  g_signal_connect (fakesink, "handoff", G_CALLBACK (count_bytes), &received);
-  fail_unless (gst_element_set_state (receiver, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  g_object_get (udpsrc, "port", &port, NULL);
-  fail_unless (port > 0, "udpsrc did not report its port");
+  fail_unless(receiver != NULL);
+  udpsrc = gst_bin_get_by_name(GST_BIN(receiver), "src");
+  fakesink = gst_bin_get_by_name(GST_BIN(receiver), "sink");
+  g_signal_connect(fakesink, "handoff", G_CALLBACK(count_bytes), &received);
+  fail_unless(gst_element_set_state(receiver, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  g_object_get(udpsrc, "port", &port, NULL);
+  fail_unless(port > 0, "udpsrc did not report its port");
 
-  launch = g_strdup_printf ("pockettts name=tts model=%s voice=%s temperature=0 "
+  launch = g_strdup_printf(
+      "pockettts name=tts model=%s voice=%s temperature=0 "
       "text=\"Hello world, this is sent over RTP.\" ! audioconvert ! rtpL16pay ! "
-      "udpsink host=127.0.0.1 port=%d", model_path, voice_path, port);
-  sender = gst_parse_launch (launch, NULL);
-  fail_unless (sender != NULL);
-  tts = gst_bin_get_by_name (GST_BIN (sender), "tts");
-  src = gst_element_get_static_pad (tts, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, count_samples, &sent, NULL);
-  bus = gst_element_get_bus (sender);
-  fail_unless (gst_element_set_state (sender, GST_STATE_PLAYING) !=
-      GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-  fail_unless (sent > 0);
+      "udpsink host=127.0.0.1 port=%d",
+      model_path, voice_path, port);
+  sender = gst_parse_launch(launch, NULL);
+  fail_unless(sender != NULL);
+  tts = gst_bin_get_by_name(GST_BIN(sender), "tts");
+  src = gst_element_get_static_pad(tts, "src");
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, count_samples, &sent, NULL);
+  bus = gst_element_get_bus(sender);
+  fail_unless(gst_element_set_state(sender, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL);
+  fail_unless_equals_int(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+  gst_message_unref(msg);
+  fail_unless(sent > 0);
 
   /* UDP has no EOS: wait until the last packet is in. */
-  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((gsize) g_atomic_pointer_get (&received) < sent * 2 &&
-      g_get_monotonic_time () < deadline)
-    g_usleep (10000);
-  fail_unless_equals_uint64 ((guint64) g_atomic_pointer_get (&received),
-      (guint64) sent * 2);
+  deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  while ((gsize)g_atomic_pointer_get(&received) < sent * 2 && g_get_monotonic_time() < deadline)
+    g_usleep(10000);
+  fail_unless_equals_uint64((guint64)g_atomic_pointer_get(&received), (guint64)sent * 2);
 
-  gst_element_set_state (sender, GST_STATE_NULL);
-  gst_element_set_state (receiver, GST_STATE_NULL);
-  gst_object_unref (src);
-  gst_object_unref (tts);
-  gst_object_unref (bus);
-  gst_object_unref (sender);
-  gst_object_unref (udpsrc);
-  gst_object_unref (fakesink);
-  gst_object_unref (receiver);
-  g_free (launch);
+  gst_element_set_state(sender, GST_STATE_NULL);
+  gst_element_set_state(receiver, GST_STATE_NULL);
+  gst_object_unref(src);
+  gst_object_unref(tts);
+  gst_object_unref(bus);
+  gst_object_unref(sender);
+  gst_object_unref(udpsrc);
+  gst_object_unref(fakesink);
+  gst_object_unref(receiver);
+  g_free(launch);
 }
 GST_END_TEST
 
-static Suite *
-pockettts_suite (void)
-{
-  Suite *s = suite_create ("pockettts");
-  TCase *tc = tcase_create ("general");
+/* A live source with no text waits for speak(); speech starts at the clock's running time. */
+GST_START_TEST(test_live_speak) {
+  GstElement* tts = make_tts(NULL);
+  GstHarness* h;
+  GstBuffer* buf;
+  GstClock* clock;
+  GstClockTime before;
+  gboolean queued = FALSE;
 
-  setup_paths ();
-  suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_caps_f32le_preferred);
-  tcase_add_test (tc, test_caps_s16le);
-  tcase_add_test (tc, test_source_mode_timestamps);
-  tcase_add_test (tc, test_upstream_text_then_eos);
-  tcase_add_test (tc, test_subtitle_timing_with_gaps);
-  tcase_add_test (tc, test_empty_subtitle_is_silence);
-  tcase_add_test (tc, test_speak_and_cancel);
-  tcase_add_test (tc, test_flush_during_speech);
-  tcase_add_test (tc, test_flush_source_mode);
-  tcase_add_test (tc, test_state_cycles);
-  tcase_add_test (tc, test_two_elements_share_model);
-  tcase_add_test (tc, test_error_bad_model_path);
-  tcase_add_test (tc, test_error_bad_voice);
-  tcase_add_test (tc, test_error_bad_voice_while_playing);
-  tcase_add_test (tc, test_error_invalid_utf8_property);
-  tcase_add_test (tc, test_error_invalid_utf8_upstream);
-  tcase_add_test (tc, test_error_empty_text);
-  tcase_add_test (tc, test_text_file_paragraphs);
-  tcase_add_test (tc, test_latency_query);
-  tcase_add_test (tc, test_rtp_l16_loopback);
+  g_object_set(tts, "is-live", TRUE, NULL);
+  h = gst_harness_new_with_element(tts, NULL, "src");
+  gst_harness_play(h);
+  fail_unless(gst_harness_try_pull(h) == NULL);
+
+  g_usleep(200 * 1000);
+  clock = gst_element_get_clock(tts);
+  fail_unless(clock != NULL);
+  before = gst_clock_get_time(clock) - gst_element_get_base_time(tts);
+  g_signal_emit_by_name(tts, "speak", "Live speech.", &queued);
+  fail_unless(queued);
+  buf = gst_harness_pull(h);
+  fail_unless(buf != NULL);
+  fail_unless(GST_BUFFER_PTS(buf) >= before);
+  fail_unless(GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT));
+  fail_unless_equals_uint64(GST_BUFFER_OFFSET(buf),
+                            gst_util_uint64_scale_int_ceil(GST_BUFFER_PTS(buf), RATE, GST_SECOND));
+  gst_buffer_unref(buf);
+  gst_object_unref(clock);
+  gst_harness_teardown(h);
+}
+GST_END_TEST
+
+static Suite* pockettts_suite(void) {
+  Suite* s = suite_create("pockettts");
+  TCase* tc = tcase_create("general");
+
+  setup_paths();
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_caps_f32le_preferred);
+  tcase_add_test(tc, test_caps_s16le);
+  tcase_add_test(tc, test_source_mode_timestamps);
+  tcase_add_test(tc, test_upstream_text_then_eos);
+  tcase_add_test(tc, test_subtitle_timing_with_gaps);
+  tcase_add_test(tc, test_empty_subtitle_is_silence);
+  tcase_add_test(tc, test_speak_and_cancel);
+  tcase_add_test(tc, test_flush_during_speech);
+  tcase_add_test(tc, test_flush_source_mode);
+  tcase_add_test(tc, test_state_cycles);
+  tcase_add_test(tc, test_two_elements_share_model);
+  tcase_add_test(tc, test_error_bad_model_path);
+  tcase_add_test(tc, test_error_bad_voice);
+  tcase_add_test(tc, test_error_bad_voice_while_playing);
+  tcase_add_test(tc, test_error_invalid_utf8_property);
+  tcase_add_test(tc, test_error_invalid_utf8_upstream);
+  tcase_add_test(tc, test_error_empty_text);
+  tcase_add_test(tc, test_text_file_paragraphs);
+  tcase_add_test(tc, test_latency_query);
+  tcase_add_test(tc, test_rtp_l16_loopback);
+  tcase_add_test(tc, test_live_speak);
   return s;
 }
 
-GST_CHECK_MAIN (pockettts);
+GST_CHECK_MAIN(pockettts);
