@@ -191,13 +191,12 @@ static Settings copy_settings(GstPocketTts* self) {
   return self->priv->settings;
 }
 
-// Errors whose code is known only at run time (the library's error code picks it).
-static void post_error(GstPocketTts* self, GQuark domain, gint code, const std::string& text,
-                       const std::string& debug) {
-  gst_element_message_full(GST_ELEMENT(self), GST_MESSAGE_ERROR, domain, code,
-                           g_strdup(text.c_str()), g_strdup(debug.c_str()), __FILE__, GST_FUNCTION,
-                           __LINE__);
-}
+// GST_ELEMENT_ERROR for errors whose code is known only at run time (the library's error code
+// picks it). A macro so the debug location is the caller's.
+#define POST_ERROR(self, domain, code, text, debug)                            \
+  gst_element_message_full(GST_ELEMENT(self), GST_MESSAGE_ERROR, domain, code, \
+                           g_strdup(std::string(text).c_str()),                \
+                           g_strdup(std::string(debug).c_str()), __FILE__, GST_FUNCTION, __LINE__)
 
 static gint resource_code_for(const pockettts::Error& e) {
   switch (e.code()) {
@@ -240,7 +239,7 @@ static bool prepare_model_and_voice(GstPocketTts* self, const Settings& s) {
       bool shared = false;
       auto model = pockettts_gst::acquire_model(request, &shared);
       if (model->sample_rate() != kRate) {
-        post_error(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+        POST_ERROR(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
                    "The model \"" + s.model + "\" produces " +
                        std::to_string(model->sample_rate()) +
                        " Hz audio; this element supports 24000 Hz Pocket TTS models only.",
@@ -254,13 +253,13 @@ static bool prepare_model_and_voice(GstPocketTts* self, const Settings& s) {
       p.frame_size = p.model->frame_size();
       p.voice.reset();
     } catch (const pockettts::Error& e) {
-      post_error(self, GST_RESOURCE_ERROR, resource_code_for(e),
+      POST_ERROR(self, GST_RESOURCE_ERROR, resource_code_for(e),
                  "Could not load the Pocket TTS model \"" + s.model + "\" on device \"" + s.device +
                      "\": " + e.what(),
                  "set the model property to a variant id (b6369a24) or a YAML config path");
       return false;
     } catch (const std::exception& e) {
-      post_error(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+      POST_ERROR(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
                  "Could not load the Pocket TTS model \"" + s.model + "\": " + e.what(), "");
       return false;
     }
@@ -274,13 +273,13 @@ static bool prepare_model_and_voice(GstPocketTts* self, const Settings& s) {
       p.voice_truncated = s.truncate_voice;
       GST_INFO_OBJECT(self, "prepared voice '%s'", s.voice.c_str());
     } catch (const pockettts::Error& e) {
-      post_error(self, GST_RESOURCE_ERROR, resource_code_for(e),
+      POST_ERROR(self, GST_RESOURCE_ERROR, resource_code_for(e),
                  "Could not use the voice \"" + s.voice + "\": " + e.what(),
                  "the voice property takes a predefined voice name, an audio file path or "
                  "URI, or a .safetensors voice file");
       return false;
     } catch (const std::exception& e) {
-      post_error(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
+      POST_ERROR(self, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_FAILED,
                  "Could not use the voice \"" + s.voice + "\": " + e.what(), "");
       return false;
     }
@@ -527,7 +526,7 @@ static GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   try {
     stream = p.model->generate_audio_stream(*p.voice, item.text, generate_options(s));
   } catch (const std::exception& e) {
-    post_error(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+    POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                std::string("Could not speak \"") + item.text + "\": " + e.what(), "");
     return kFlowPostedError;
   }
@@ -548,13 +547,13 @@ static GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
       if (e.code() == pockettts::ErrorCode::kCancelled) {
         cancelled = true;
       } else {
-        post_error(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                    std::string("Could not speak \"") + item.text + "\": " + e.what(), "");
         ret = kFlowPostedError;
       }
       break;
     } catch (const std::exception& e) {
-      post_error(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+      POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                  std::string("Could not speak \"") + item.text + "\": " + e.what(), "");
       ret = kFlowPostedError;
       break;
