@@ -188,20 +188,27 @@ GST_START_TEST(test_caps_s16le) {
   GstHarness* hf = source_harness(make_tts("Hello world."));
   GPtrArray* f32 = pull_all(hf);
   GArray* reference = samples_f32(f32);
+  GstElement* bin = gst_bin_new(NULL);
   GstElement* tts = make_tts("Hello world.");
+  GstElement* filter = gst_element_factory_make("capsfilter", NULL);
+  GstCaps* s16 =
+      gst_caps_from_string("audio/x-raw, format=S16LE, layout=interleaved, rate=24000, channels=1");
+  GstPad* filter_src;
   GstHarness* h;
   GPtrArray* buffers;
   gchar* format;
   guint64 total, k = 0;
 
-  /* The harness starts an element with a sink pad at once; hold it until the caps
-   * restriction is in place. */
-  gst_element_set_locked_state(tts, TRUE);
-  h = gst_harness_new_with_element(tts, NULL, "src");
-  gst_harness_set_sink_caps_str(h,
-                                "audio/x-raw, format=S16LE, "
-                                "layout=interleaved, rate=24000, channels=1");
-  gst_element_set_locked_state(tts, FALSE);
+  /* Downstream insists from the start: a capsfilter inside a bin that shows only its src
+   * pad (the harness starts any element with a sink pad before caps could be set). */
+  g_object_set(filter, "caps", s16, NULL);
+  gst_caps_unref(s16);
+  gst_bin_add_many(GST_BIN(bin), tts, filter, NULL);
+  fail_unless(gst_element_link(tts, filter));
+  filter_src = gst_element_get_static_pad(filter, "src");
+  gst_element_add_pad(bin, gst_ghost_pad_new("src", filter_src));
+  gst_object_unref(filter_src);
+  h = gst_harness_new_with_element(bin, NULL, "src");
   gst_harness_play(h);
 
   buffers = pull_all(h);
