@@ -148,7 +148,9 @@ std::shared_ptr<const TTSModel> TTSModel::load_model(const LoadOptions& options)
   impl->tokenizer = Tokenizer::load(resolve_resource(config.flow_lm.lookup_table.tokenizer_path),
                                     config.flow_lm.lookup_table.n_bins);
 
-  auto weights = Weights::load(resolve_weights(config, impl->has_voice_cloning));
+  auto weights = options.random_weights_seed
+                     ? Weights::random(*options.random_weights_seed)
+                     : Weights::load(resolve_weights(config, impl->has_voice_cloning));
   WeightPath root(*weights, "");
   impl->flow_lm =
       std::make_unique<FlowLm>(root.pp("flow_lm"), config.flow_lm, config.mimi.quantizer.dimension,

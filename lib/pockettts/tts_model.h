@@ -30,6 +30,9 @@ struct LoadOptions {
   std::optional<float> noise_clamp;  // unset: untruncated noise
   float eos_threshold = kDefaultEosThreshold;
   std::string device = "cpu";
+  // Benchmarks and tests: weights drawn at random from this seed instead of read from the
+  // config's weights file (the tokenizer is still the config's).
+  std::optional<uint64_t> random_weights_seed;
 };
 
 // How latents are sampled. The model keeps the values it was loaded with; a generation may

@@ -1,6 +1,9 @@
 #include "weights.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
 
 #include <sstream>
 
@@ -26,9 +29,41 @@ std::shared_ptr<Weights> Weights::load(const std::string& path) {
   return weights;
 }
 
-const std::string& Weights::path() const { return file_->path(); }
+std::shared_ptr<Weights> Weights::random(uint64_t seed) {
+  auto weights = std::make_shared<Weights>();
+  weights->rng_ = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return weights;
+}
+
+const std::string& Weights::path() const {
+  static const std::string kRandom = "<random weights>";
+  return file_ ? file_->path() : kRandom;
+}
+
+at::Tensor Weights::random_tensor(const std::string& name, const std::vector<int64_t>& shape) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with(".freqs")) {
+    const int64_t half = shape[0];
+    return at::exp(-std::log(10000.0) * at::arange(half, at::kFloat) / half);
+  }
+  if (ends_with(".bias") || ends_with("emb_mean")) return at::zeros(shape, at::kFloat);
+  if (ends_with(".scale")) return at::full(shape, 0.01, at::kFloat);
+  if (shape.size() == 1) return at::ones(shape, at::kFloat);  // norm gains, emb_std, alphas
+  int64_t fan_in = 1;
+  for (size_t i = 1; i < shape.size(); ++i) fan_in *= shape[i];
+  at::Tensor t = at::empty(shape, at::kFloat);
+  t.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(fan_in)), *rng_);
+  return t;
+}
 
 at::Tensor Weights::take(const std::string& name, const std::vector<int64_t>& shape) {
+  if (!file_) {
+    taken_.insert(name);
+    return random_tensor(name, shape);
+  }
   const TensorInfo* info = file_->find(name);
   if (!info) {
     throw Error(ErrorCode::kInvalidData, "weights file " + path() + " has no tensor '" + name +
@@ -45,6 +80,7 @@ at::Tensor Weights::take(const std::string& name, const std::vector<int64_t>& sh
 }
 
 void Weights::check_all_taken() const {
+  if (!file_) return;
   std::vector<std::string> extra;
   for (const auto& t : file_->tensors()) {
     if (!taken_.count(t.name)) extra.push_back(t.name);

@@ -2,10 +2,12 @@
 // with the expected shape, and every tensor in the file must be asked for.
 #pragma once
 
+#include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +21,9 @@ class Weights {
   // Opens a checkpoint. F32 tensors are used in place from the file mapping (no copy);
   // BF16/F16 are converted to F32 once.
   static std::shared_ptr<Weights> load(const std::string& path);
+  // Random weights in any shape asked for (benchmarks): N(0, 1/fan_in) matrices, unit norm
+  // gains, zero biases, small layer scales, the reference's time-embedding frequencies.
+  static std::shared_ptr<Weights> random(uint64_t seed);
 
   // The tensor `name` as F32 with exactly `shape`; Error(kInvalidData) naming the key, the
   // file and both shapes otherwise.
@@ -28,7 +33,10 @@ class Weights {
   const std::string& path() const;
 
  private:
-  std::shared_ptr<const SafetensorsFile> file_;
+  at::Tensor random_tensor(const std::string& name, const std::vector<int64_t>& shape);
+
+  std::shared_ptr<const SafetensorsFile> file_;  // null for random weights
+  std::optional<at::Generator> rng_;
   std::set<std::string> taken_;
 };
 
