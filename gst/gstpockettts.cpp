@@ -43,7 +43,6 @@
 #include <pockettts/error.h>
 #include <pockettts/tts_model.h>
 
-#include "intra_op_threads.h"
 #include "model_cache.h"
 #include "text_input.h"
 
@@ -95,7 +94,7 @@ struct Settings {
   gint64 seed = kDefaultSeed;  // -1: a new random seed per utterance
   bool truncate_voice = false;
   std::string device = kDefaultDevice;
-  int num_threads = 0;  // 0: libtorch's default
+  int num_threads = 0;  // 0: the library's default (1)
   bool is_live = false;
 };
 
@@ -230,7 +229,8 @@ static GstClockTime running_time_of(const PocketTtsPrivate& p, GstClockTime posi
 // false when that fails.
 static bool prepare_model_and_voice(GstPocketTts* self, const Settings& s) {
   PocketTtsPrivate& p = *self->priv;
-  pockettts_gst::set_intra_op_threads(s.num_threads);
+  // Process-wide: libtorch has one intra-op pool for every model and element.
+  if (s.num_threads > 0) pockettts::set_compute_threads(s.num_threads);
 
   const pockettts_gst::ModelRequest request{s.model, s.device};
   if (!p.model ||
@@ -1282,13 +1282,13 @@ static void gst_pocket_tts_class_init(GstPocketTtsClass* klass) {
                            "Use only the first 30 seconds of a voice audio file", FALSE, flags));
   g_object_class_install_property(
       gobject_class, PROP_DEVICE,
-      g_param_spec_string("device", "Device", "Device to run the model on (cpu, cuda, cuda:1 ...)",
+      g_param_spec_string("device", "Device", "Device to run the model on (this build: cpu)",
                           kDefaultDevice, flags));
   g_object_class_install_property(
       gobject_class, PROP_NUM_THREADS,
       g_param_spec_int("num-threads", "Number of threads",
-                       "Threads per model operation, for the whole process (0 = libtorch's "
-                       "default)",
+                       "Compute threads per model operation, for the whole process (0 = the "
+                       "library's default, 1; each utterance already uses two threads)",
                        0, 1024, 0, flags));
   g_object_class_install_property(
       gobject_class, PROP_IS_LIVE,
