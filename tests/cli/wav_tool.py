@@ -20,8 +20,11 @@ def fail(message):
 
 
 def read_wav(path):
-    with open(path, "rb") as f:
-        data = f.read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        fail(f"{path}: {e.strerror}")
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         fail(f"{path}: not a RIFF/WAVE file")
     pos, fmt, samples = 12, None, None
