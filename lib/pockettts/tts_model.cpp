@@ -61,10 +61,21 @@ std::string resolve_weights(const Config& config, bool& has_voice_cloning) {
   }
 }
 
+// Channel-major samples must fill whole frames, or they cannot be split into channels.
+void check_whole_frames(const Audio& audio) {
+  if (audio.channels > 0 && audio.samples.size() % static_cast<size_t>(audio.channels) != 0) {
+    throw Error(ErrorCode::kInvalidArgument, "the voice prompt audio has " +
+                                                 std::to_string(audio.samples.size()) +
+                                                 " samples, not a whole number of frames of " +
+                                                 std::to_string(audio.channels) + " channels");
+  }
+}
+
 at::Tensor audio_to_tensor(const Audio& audio) {
   if (audio.channels < 1 || audio.frames() == 0) {
     throw Error(ErrorCode::kInvalidArgument, "the voice prompt audio is empty");
   }
+  check_whole_frames(audio);
   at::Tensor samples =
       at::from_blob(const_cast<float*>(audio.samples.data()),
                     {audio.channels, static_cast<int64_t>(audio.frames())}, at::kFloat)
@@ -74,6 +85,7 @@ at::Tensor audio_to_tensor(const Audio& audio) {
 }
 
 Audio first_frames(const Audio& audio, size_t frames) {
+  check_whole_frames(audio);
   Audio out{audio.sample_rate, audio.channels, {}};
   for (int c = 0; c < audio.channels; ++c) {
     auto begin = audio.samples.begin() + static_cast<long>(c * audio.frames());

@@ -84,7 +84,10 @@ void write_voice_state(const std::string& path, const FlowLmState& state) {
   save_tensors(path, tensors);
 }
 
-std::string with_safetensors_suffix(const std::string& path) {
+std::string with_safetensors_suffix(const std::string& export_path) {
+  // Python's Path drops trailing slashes: "dir/x/" names the file "x".
+  std::string path = export_path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
   const size_t slash = path.find_last_of('/');
   const size_t name_start = slash == std::string::npos ? 0 : slash + 1;
   const size_t dot = path.find_last_of('.');
