@@ -1,0 +1,82 @@
+// The portable kernels: plain C++ that the compiler vectorizes for the baseline ISA (SSE2 on
+// x86-64). Same layout and the same f32 arithmetic as the AVX-512 kernels, in another
+// summation order: 8 lanes per output, summed at the end.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/matvec.h"
+
+namespace pockettts::kernels {
+namespace {
+
+constexpr int kLanes = 8;
+
+inline float widen(int8_t q) { return static_cast<float>(q); }
+inline float widen(uint16_t h) {
+  const uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// Up to kMaxBlockRows rows of x against all the weights. Each tile is read once from memory and
+// reused from L1 for every row of the block.
+template <typename T>
+void block(const PackedWeights& w, const float* xp, int64_t rows, float* y) {
+  const auto* tiles = static_cast<const T*>(w.data);
+  const int64_t chunks = w.in_pad / kTileCols;
+  float acc[kMaxBlockRows][kTileRows][kLanes];
+  for (int64_t ob = 0; ob < w.out_pad / kTileRows; ++ob) {
+    std::memset(acc, 0, sizeof acc);
+    for (int64_t c = 0; c < chunks; ++c) {
+      const T* tile = tiles + (ob * chunks + c) * kTileRows * kTileCols;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* xc = xp + r * w.in_pad + c * kTileCols;
+        for (int64_t o = 0; o < kTileRows; ++o) {
+          const T* wrow = tile + o * kTileCols;
+          float* a = acc[r][o];
+          for (int64_t i = 0; i < kTileCols; i += kLanes)
+            for (int l = 0; l < kLanes; ++l) a[l] += widen(wrow[i + l]) * xc[i + l];
+        }
+      }
+    }
+    const int64_t valid = std::min<int64_t>(kTileRows, w.out - ob * kTileRows);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t o = 0; o < valid; ++o) {
+        const float* a = acc[r][o];
+        float s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+        const int64_t oo = ob * kTileRows + o;
+        if (w.scale != nullptr) s *= w.scale[oo];
+        if (w.bias != nullptr) s += w.bias[oo];
+        y[r * w.out + oo] = s;
+      }
+    }
+  }
+}
+
+template <typename T>
+void matvec(const PackedWeights& w, const float* x, int64_t rows, float* y) {
+  float* xp = scratch_floats(kMaxBlockRows * w.in_pad);
+  for (int64_t r0 = 0; r0 < rows; r0 += kMaxBlockRows) {
+    const int64_t n = std::min(kMaxBlockRows, rows - r0);
+    // Zero-padded copy: the weights' padding is zero, but 0 * garbage could be NaN.
+    for (int64_t r = 0; r < n; ++r) {
+      std::memcpy(xp + r * w.in_pad, x + (r0 + r) * w.in, static_cast<size_t>(w.in) * 4);
+      std::fill(xp + r * w.in_pad + w.in, xp + (r + 1) * w.in_pad, 0.0f);
+    }
+    block<T>(w, xp, n, y + r0 * w.out);
+  }
+}
+
+}  // namespace
+
+void matvec_int8_portable(const PackedWeights& w, const float* x, int64_t rows, float* y) {
+  matvec<int8_t>(w, x, rows, y);
+}
+
+void matvec_bf16_portable(const PackedWeights& w, const float* x, int64_t rows, float* y) {
+  matvec<uint16_t>(w, x, rows, y);
+}
+
+}  // namespace pockettts::kernels

@@ -1,0 +1,290 @@
+// Tests of the weight-compressed linear layers (kernels/quantized_linear.h): the quantization
+// rule, and forward() against a double-precision reference with bounds derived from the
+// quantization and from f32 accumulation, for every kernel variant the CPU can run, on shapes
+// with odd tails; and the variants agreeing with each other.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/quantized_linear.h"
+#include "test_util.h"
+
+using pockettts::QuantizedLinear;
+using pockettts::WeightFormat;
+
+// In the hot loops: Check records every passing ck_assert (a write to its pipe), so millions of
+// them take minutes; this calls it only on failure.
+#define EXPECT_MSG(cond, ...)               \
+  do {                                      \
+    if (!(cond)) ck_abort_msg(__VA_ARGS__); \
+  } while (0)
+
+namespace {
+
+constexpr double kU = 1.0 / (1 << 24);  // f32 unit roundoff
+
+// The quantization rules, written again independently of the library.
+float bf16_rne(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  uint32_t lsb = (u >> 16) & 1u;
+  u = (u + 0x7fffu + lsb) & 0xffff0000u;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+struct Dequantized {
+  std::vector<float> w;  // [out, in] as the kernels must see them
+};
+
+Dequantized quantize_ref(const std::vector<float>& w, int64_t out, int64_t in, WeightFormat f) {
+  Dequantized d;
+  d.w.resize(w.size());
+  for (int64_t o = 0; o < out; ++o) {
+    if (f == WeightFormat::kBF16) {
+      for (int64_t i = 0; i < in; ++i) d.w[o * in + i] = bf16_rne(w[o * in + i]);
+      continue;
+    }
+    float m = 0;
+    for (int64_t i = 0; i < in; ++i) m = std::max(m, std::fabs(w[o * in + i]));
+    const float s = m / 127.0f;
+    for (int64_t i = 0; i < in; ++i) {
+      float q = s == 0 ? 0.0f : std::nearbyint(w[o * in + i] / s);
+      q = std::min(127.0f, std::max(-127.0f, q));
+      d.w[o * in + i] = q * s;
+    }
+  }
+  return d;
+}
+
+std::vector<float> random_vector(size_t n, std::mt19937& rng, float lo, float hi) {
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& e : v) e = dist(rng);
+  return v;
+}
+
+// Weights whose rows have different magnitudes (as in a trained layer), so per-row scales matter.
+std::vector<float> random_weights(int64_t out, int64_t in, std::mt19937& rng) {
+  std::vector<float> w = random_vector(static_cast<size_t>(out * in), rng, -1.0f, 1.0f);
+  std::uniform_real_distribution<float> mag(-6.0f, 2.0f);
+  for (int64_t o = 0; o < out; ++o) {
+    const float m = std::exp2(mag(rng));
+    for (int64_t i = 0; i < in; ++i) w[o * in + i] *= m;
+  }
+  return w;
+}
+
+std::vector<std::string> variants() {
+  std::vector<std::string> v{"portable"};
+  if (QuantizedLinear::use_kernel("avx512")) v.push_back("avx512");
+  QuantizedLinear::use_kernel("auto");
+  return v;
+}
+
+const char* name(WeightFormat f) { return f == WeightFormat::kInt8 ? "int8" : "bf16"; }
+
+// One layer, all row counts, all variants: each output against the references, and the variants
+// against each other.
+void check_shape(int64_t in, int64_t out, WeightFormat f, bool with_bias, std::mt19937& rng,
+                 std::initializer_list<int64_t> row_counts = {1, 3, 8, 9}) {
+  const std::vector<float> w = random_weights(out, in, rng);
+  const std::vector<float> b = random_vector(static_cast<size_t>(out), rng, -0.5f, 0.5f);
+  QuantizedLinear layer(w.data(), out, in, with_bias ? b.data() : nullptr, f);
+  ck_assert_int_eq(layer.in_features(), in);
+  ck_assert_int_eq(layer.out_features(), out);
+  ck_assert_uint_eq(layer.weight_bytes(),
+                    static_cast<size_t>(out * in) * (f == WeightFormat::kInt8 ? 1 : 2));
+  const Dequantized dq = quantize_ref(w, out, in, f);
+  // The library quantizes by the documented rule, exactly.
+  for (int64_t o = 0; o < out; ++o)
+    for (int64_t i = 0; i < in; ++i)
+      EXPECT_MSG(layer.dequantized(o, i) == dq.w[o * in + i], "%s %ldx%ld: w[%ld,%ld] %g != %g",
+                 name(f), out, in, o, i, layer.dequantized(o, i), dq.w[o * in + i]);
+
+  for (int64_t rows : row_counts) {
+    const std::vector<float> x = random_vector(static_cast<size_t>(rows * in), rng, -2.0f, 2.0f);
+    // References, once for all variants: with the library's quantized weights (exact_q), with
+    // the original ones (exact), and the magnitudes that bound the errors.
+    const size_t n = static_cast<size_t>(rows * out);
+    std::vector<double> exact_q(n), exact(n), mag(n), mag_w(n), quant(n);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x.data() + r * in;
+      for (int64_t o = 0; o < out; ++o) {
+        const double bias = with_bias ? b[o] : 0.0;
+        double eq = bias, e = bias, m = std::fabs(bias), mw = std::fabs(bias), sum_abs_x = 0;
+        float max_w = 0;
+        const float* dw = dq.w.data() + o * in;
+        const float* ow = w.data() + o * in;
+        for (int64_t i = 0; i < in; ++i) {
+          const double p = static_cast<double>(dw[i]) * xr[i];
+          eq += p;
+          e += static_cast<double>(ow[i]) * xr[i];
+          m += std::fabs(p);
+          mw += std::fabs(static_cast<double>(ow[i]) * xr[i]);
+          sum_abs_x += std::fabs(xr[i]);
+          max_w = std::max(max_w, std::fabs(ow[i]));
+        }
+        const size_t at = static_cast<size_t>(r * out + o);
+        exact_q[at] = eq;
+        exact[at] = e;
+        mag[at] = m;
+        // int8: each weight off by at most half a step of the row's scale (max|w|/127, a hair
+        // more for the float division); bf16: RNE to 8 significant bits, 2^-8 of each weight.
+        quant[at] =
+            f == WeightFormat::kInt8 ? sum_abs_x * (max_w / 127.0) / 2 * (1 + 1e-6) : mw / 256.0;
+      }
+    }
+    std::vector<std::vector<float>> ys;
+    for (const std::string& v : variants()) {
+      ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+      ck_assert_str_eq(QuantizedLinear::kernel_name(), v.c_str());
+      std::vector<float> y(n, NAN);
+      layer.forward(x.data(), rows, y.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t o = 0; o < out; ++o) {
+          const size_t at = static_cast<size_t>(r * out + o);
+          const double got = y[at];
+          // f32 accumulation in any order (n roundings at most on each partial sum), then the
+          // scale and the bias: a rigorous bound on the kernels' own error.
+          const double slack = (static_cast<double>(in) + 3) * kU * mag[at] + 1e-30;
+          EXPECT_MSG(std::fabs(got - exact_q[at]) <= slack,
+                     "%s %s in=%ld out=%ld rows=%ld: y[%ld,%ld]=%.9g vs %.9g (slack %g)", v.c_str(),
+                     name(f), in, out, rows, r, o, got, exact_q[at], slack);
+          // Against the unquantized weights: the quantization's own bound on top.
+          EXPECT_MSG(std::fabs(got - exact[at]) <= quant[at] + slack,
+                     "%s %s in=%ld out=%ld rows=%ld: y[%ld,%ld]=%.9g vs unquantized %.9g",
+                     v.c_str(), name(f), in, out, rows, r, o, got, exact[at]);
+        }
+      }
+      ys.push_back(std::move(y));
+    }
+    // The variants agree to ~1e-5 of the products' magnitude (only the summation order differs).
+    for (size_t k = 1; k < ys.size(); ++k) {
+      for (size_t at = 0; at < n; ++at) {
+        EXPECT_MSG(std::fabs(ys[k][at] - ys[0][at]) <= 1e-5 * mag[at] + 1e-30,
+                   "%s in=%ld out=%ld rows=%ld: variants differ at %zu: %.9g vs %.9g", name(f), in,
+                   out, rows, at, ys[k][at], ys[0][at]);
+      }
+    }
+  }
+  QuantizedLinear::use_kernel("auto");
+}
+
+void check_all_shapes(WeightFormat f) {
+  std::mt19937 rng(f == WeightFormat::kInt8 ? 1234 : 5678);
+  for (int64_t in : {1, 15, 17, 1000, 1024})
+    for (int64_t out : {1, 7, 64, 3072}) check_shape(in, out, f, (in + out) % 2 == 0, rng);
+}
+
+}  // namespace
+
+START_TEST(test_int8_shapes) { check_all_shapes(WeightFormat::kInt8); }
+END_TEST
+
+START_TEST(test_bf16_shapes) { check_all_shapes(WeightFormat::kBF16); }
+END_TEST
+
+// Model-sized layers, both formats, with and without bias (the inputs are multiples of 64: the
+// kernels' main loops without padding).
+START_TEST(test_model_shapes) {
+  std::mt19937 rng(42);
+  for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kBF16}) {
+    check_shape(512, 1536, f, true, rng);
+    check_shape(4096, 1024, f, false, rng, {1, 4});
+    check_shape(1024, 4096, f, true, rng, {1, 8});
+  }
+}
+END_TEST
+
+// Ties round to even, in both formats; an all-zero row has scale 0 and yields the bias.
+START_TEST(test_rounding_rules) {
+  // int8: max 127 makes the scale exactly 1, so w/scale is w and the halves are ties.
+  const float w8[8] = {127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -2.5f, -3.5f, 126.5f};
+  QuantizedLinear q8(w8, 1, 8, nullptr, WeightFormat::kInt8);
+  const float want8[8] = {127, 0, 2, 2, 0, -2, -4, 126};
+  for (int i = 0; i < 8; ++i) ck_assert_float_eq(q8.dequantized(0, i), want8[i]);
+  // bf16 keeps 8 significant bits: 1 + 2^-8 is a tie between 1 and 1 + 2^-7.
+  const float wb[4] = {1.0f + 1.0f / 256, 1.0f + 3.0f / 256, -(1.0f + 1.0f / 256),
+                       1.0f + 1.5f / 256};
+  QuantizedLinear qb(wb, 1, 4, nullptr, WeightFormat::kBF16);
+  ck_assert_float_eq(qb.dequantized(0, 0), 1.0f);
+  ck_assert_float_eq(qb.dequantized(0, 1), 1.0f + 4.0f / 256);
+  ck_assert_float_eq(qb.dequantized(0, 2), -1.0f);
+  ck_assert_float_eq(qb.dequantized(0, 3), 1.0f + 2.0f / 256);
+  // A zero row next to a normal one.
+  const float wz[6] = {0, 0, 0, 1, 2, 3};
+  const float bz[2] = {0.25f, -1.0f};
+  const float x[3] = {1, 1, 1};
+  for (const std::string& v : variants()) {
+    ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+    for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kBF16}) {
+      QuantizedLinear lz(wz, 2, 3, bz, f);
+      float y[2];
+      lz.forward(x, 1, y);
+      ck_assert_float_eq(y[0], 0.25f);
+      ck_assert_float_eq(y[1], 5.0f);
+    }
+  }
+  QuantizedLinear::use_kernel("auto");
+}
+END_TEST
+
+// POCKETTTS_KERNEL=portable chooses the fallback at first use (Check forks each test, so this
+// process has not chosen yet).
+START_TEST(test_env_forces_portable) {
+  setenv("POCKETTTS_KERNEL", "portable", 1);
+  ck_assert_str_eq(QuantizedLinear::kernel_name(), "portable");
+  ck_assert(!QuantizedLinear::use_kernel("nonsense"));
+  ck_assert_str_eq(QuantizedLinear::kernel_name(), "portable");
+}
+END_TEST
+
+// Without the variable the CPU's best is chosen: AVX-512 where the CPU has it.
+START_TEST(test_default_is_best) {
+  unsetenv("POCKETTTS_KERNEL");
+  const std::string got = QuantizedLinear::kernel_name();
+  const bool has = __builtin_cpu_supports("avx512f");
+  ck_assert_str_eq(got.c_str(), has ? "avx512" : "portable");
+}
+END_TEST
+
+START_TEST(test_move_and_errors) {
+  const float w[2] = {1, 2};
+  QuantizedLinear a(w, 1, 2, nullptr, WeightFormat::kInt8);
+  QuantizedLinear b = std::move(a);
+  float x[2] = {1, 1}, y = 0;
+  b.forward(x, 1, &y);
+  // 1 is not a multiple of the scale 2/127: it becomes 64 steps (63.5 rounded to even).
+  ck_assert_float_eq_tol(y, 2.0f + 128.0f / 127, 1e-6f);
+  ck_assert_float_eq(b.dequantized(0, 0), 64 * (2.0f / 127));
+  bool threw = false;
+  try {
+    QuantizedLinear bad(w, 0, 2, nullptr, WeightFormat::kBF16);
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  ck_assert(threw);
+}
+END_TEST
+
+int main() {
+  Suite* suite = suite_create("kernels");
+  TCase* tc = tcase_create("kernels");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_rounding_rules);
+  tcase_add_test(tc, test_int8_shapes);
+  tcase_add_test(tc, test_bf16_shapes);
+  tcase_add_test(tc, test_model_shapes);
+  tcase_add_test(tc, test_env_forces_portable);
+  tcase_add_test(tc, test_default_is_best);
+  tcase_add_test(tc, test_move_and_errors);
+  suite_add_tcase(suite, tc);
+  return pockettts_test::run_suite(suite);
+}
