@@ -362,6 +362,7 @@ Results run(const Args& args, int& frames) {
 
   pockettts::LoadOptions load;
   load.config = args.config;
+  load.precision = pockettts::parse_precision(args.precision);
   load.random_weights_seed = random_seed;
   std::vector<double> load_ms;
   auto start = Clock::now();
@@ -581,11 +582,6 @@ int main(int argc, char** argv) {
   }
   g_log_set_handler("pockettts", G_LOG_LEVEL_WARNING, quiet_expected_warnings, nullptr);
   try {
-    if (args.precision != "fp32") {
-      throw pockettts::Error(pockettts::ErrorCode::kUnsupported,
-                             "--precision " + args.precision +
-                                 " is not implemented yet (issue 4, fast modes): only fp32 runs");
-    }
     int frames = 0;
     const Results r = run(args, frames);
     print_table(args, frames, r);

@@ -90,6 +90,10 @@ const OptionSpec kConfigOption = {
     "model variant id or path to a model config .yaml file (default: b6369a24)"};
 const OptionSpec kDeviceOption = {"device", nullptr, "DEVICE",
                                   "device to run the model on (default: cpu)"};
+const OptionSpec kPrecisionOption = {
+    "precision", nullptr, "P",
+    "fp32 (exact, default), bf16 or int8: how the flow model's weights are held "
+    "(bf16/int8 are faster at a small error, see docs/performance.md)"};
 const OptionSpec kThreadsOption = {
     "threads", nullptr, "N",
     "compute threads per model operation (default: the library's, 1; each generation "
@@ -238,6 +242,7 @@ pockettts::LoadOptions load_options(const ParsedArgs& args) {
   pockettts::LoadOptions options;
   options.config = args.get("config", pockettts::kDefaultVariant);
   options.device = args.get("device", "cpu");
+  options.precision = pockettts::parse_precision(args.get("precision", "fp32"));
   if (options.config.empty()) throw UsageError("--config is empty");
   if (args.has("temperature")) {
     options.temp = static_cast<float>(parse_number(args, "temperature", 0.0, 1e6));
@@ -551,6 +556,7 @@ const std::vector<Command>& commands() {
            {"sample-format", nullptr, "s16|f32",
             "WAV samples: 16-bit integers or 32-bit floats (default: s16)"},
            kDeviceOption,
+           kPrecisionOption,
            kThreadsOption,
            kQuietOption,
            kHelpOption,

@@ -55,6 +55,22 @@ namespace {
 // the caps below stay true.
 constexpr int kRate = 24000;
 constexpr gint64 kDefaultSeed = -1;
+// The `precision` property's enum: values follow pockettts::Precision.
+static GType gst_pocket_tts_precision_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(pockettts::Precision::kFp32), "Exact fp32 weights", "fp32"},
+      {static_cast<gint>(pockettts::Precision::kBf16), "bf16 weights (2x fewer bytes)", "bf16"},
+      {static_cast<gint>(pockettts::Precision::kInt8),
+       "int8 weights with per-channel scales (4x fewer bytes)", "int8"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstPocketTtsPrecision", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
 constexpr const char* kDefaultDevice = "cpu";
 
 // Our own errors are posted where they happen; this tells the flow handling not to post a
@@ -76,6 +92,7 @@ enum {
   PROP_TRUNCATE_VOICE,
   PROP_DEVICE,
   PROP_NUM_THREADS,
+  PROP_PRECISION,
   PROP_IS_LIVE,
 };
 
@@ -95,6 +112,7 @@ struct Settings {
   bool truncate_voice = false;
   std::string device = kDefaultDevice;
   int num_threads = 0;  // 0: the library's default (1)
+  pockettts::Precision precision = pockettts::Precision::kFp32;
   bool is_live = false;
 };
 
@@ -232,7 +250,7 @@ static bool prepare_model_and_voice(GstPocketTts* self, const Settings& s) {
   // Process-wide: libtorch has one intra-op pool for every model and element.
   if (s.num_threads > 0) pockettts::set_compute_threads(s.num_threads);
 
-  const pockettts_gst::ModelRequest request{s.model, s.device};
+  const pockettts_gst::ModelRequest request{s.model, s.device, s.precision};
   if (!p.model ||
       pockettts_gst::model_cache_key(request) != pockettts_gst::model_cache_key(p.model_request)) {
     try {
@@ -1137,6 +1155,9 @@ static void gst_pocket_tts_set_property(GObject* object, guint prop_id, const GV
     case PROP_NUM_THREADS:
       s.num_threads = g_value_get_int(value);
       break;
+    case PROP_PRECISION:
+      s.precision = static_cast<pockettts::Precision>(g_value_get_enum(value));
+      break;
     case PROP_IS_LIVE:
       s.is_live = g_value_get_boolean(value);
       break;
@@ -1190,6 +1211,9 @@ static void gst_pocket_tts_get_property(GObject* object, guint prop_id, GValue* 
       break;
     case PROP_NUM_THREADS:
       g_value_set_int(value, s.num_threads);
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum(value, static_cast<gint>(s.precision));
       break;
     case PROP_IS_LIVE:
       g_value_set_boolean(value, s.is_live);
@@ -1290,6 +1314,13 @@ static void gst_pocket_tts_class_init(GstPocketTtsClass* klass) {
                        "Compute threads per model operation, for the whole process (0 = the "
                        "library's default, 1; each utterance already uses two threads)",
                        0, 1024, 0, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision",
+                        "How the flow model's weights are held: fp32 is exact (the reference's "
+                        "numbers), bf16 and int8 are faster at a small measured error",
+                        gst_pocket_tts_precision_get_type(),
+                        static_cast<gint>(pockettts::Precision::kFp32), flags));
   g_object_class_install_property(
       gobject_class, PROP_IS_LIVE,
       g_param_spec_boolean(

@@ -36,7 +36,7 @@ std::string model_cache_key(const ModelRequest& request) {
     config = absolute;
     g_free(absolute);
   }
-  return config + '\n' + request.device;
+  return config + '\n' + request.device + '\n' + pockettts::precision_name(request.precision);
 }
 
 std::shared_ptr<const pockettts::TTSModel> acquire_model(const ModelRequest& request,
@@ -67,6 +67,7 @@ std::shared_ptr<const pockettts::TTSModel> acquire_model(const ModelRequest& req
   pockettts::LoadOptions options;
   options.config = request.config;
   options.device = request.device;
+  options.precision = request.precision;
   auto model = pockettts::TTSModel::load_model(options);
   entry->model = model;
   if (shared) *shared = false;

@@ -15,6 +15,7 @@ namespace pockettts_gst {
 struct ModelRequest {
   std::string config;  // variant id or YAML path
   std::string device;
+  pockettts::Precision precision = pockettts::Precision::kFp32;
 };
 
 // Returns the loaded model for `request`, loading it when no element holds it. `shared` tells
@@ -23,7 +24,8 @@ struct ModelRequest {
 std::shared_ptr<const pockettts::TTSModel> acquire_model(const ModelRequest& request,
                                                          bool* shared = nullptr);
 
-// The key two requests share a model under: YAML paths made absolute, variant ids as given.
+// The key two requests share a model under: YAML paths made absolute, variant ids as given,
+// device and precision.
 std::string model_cache_key(const ModelRequest& request);
 
 }  // namespace pockettts_gst

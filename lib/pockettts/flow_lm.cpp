@@ -43,6 +43,11 @@ FlowLm::FlowLm(const WeightPath& vb, const FlowLMConfig& c, int64_t latent_dim, 
   }
 }
 
+void FlowLm::compress(WeightFormat format) {
+  transformer_.compress(format);
+  flow_net_.compress(format);
+}
+
 FlowLmState FlowLm::init_state(int64_t capacity) const {
   return {transformer_.init_caches(1, capacity)};
 }

@@ -64,6 +64,8 @@ class FlowLm {
   int64_t latent_dim() const { return ldim_; }
   int64_t num_layers() const { return static_cast<int64_t>(transformer_.num_layers()); }
   int64_t num_heads() const { return num_heads_; }
+  // Fast modes: the transformer's and the flow MLP's weights in bf16 or int8.
+  void compress(WeightFormat format);
 
  private:
   at::Tensor backbone(const at::Tensor& input, FlowLmState& state) const;

@@ -26,8 +26,8 @@ VoiceState get_state_for_audio_prompt(const TTSModel& model, const at::Tensor& a
   return model.get_state_for_audio_prompt(to_audio(model, audio), truncate);
 }
 
-at::Tensor generate_audio_tensor(const TTSModel& model, VoiceState& state,
-                                 const std::string& text, const GenerateOptions& options) {
+at::Tensor generate_audio_tensor(const TTSModel& model, VoiceState& state, const std::string& text,
+                                 const GenerateOptions& options) {
   std::vector<float> audio = model.generate_audio(state, text, options);
   return at::tensor(audio);
 }

@@ -15,8 +15,8 @@ VoiceState get_state_for_audio_prompt(const TTSModel& model, const at::Tensor& a
                                       bool truncate = false);
 
 // generate_audio as a float tensor [samples].
-at::Tensor generate_audio_tensor(const TTSModel& model, VoiceState& state,
-                                 const std::string& text, const GenerateOptions& options = {});
+at::Tensor generate_audio_tensor(const TTSModel& model, VoiceState& state, const std::string& text,
+                                 const GenerateOptions& options = {});
 
 // The audio_prompt tensor [1, T, d_model] of float audio [channels, samples] at the model rate.
 at::Tensor encode_audio_prompt(const TTSModel& model, const at::Tensor& audio);

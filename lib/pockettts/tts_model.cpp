@@ -9,6 +9,7 @@
 
 #include "audio_io.h"
 #include "generation.h"
+#include "kernels/quantized_linear.h"
 #include "log.h"
 #include "resources.h"
 #include "tts_model_impl.h"
@@ -102,6 +103,25 @@ void set_compute_threads(int threads) {
   at::set_num_threads(threads);
 }
 
+const char* precision_name(Precision precision) {
+  switch (precision) {
+    case Precision::kBf16:
+      return "bf16";
+    case Precision::kInt8:
+      return "int8";
+    default:
+      return "fp32";
+  }
+}
+
+Precision parse_precision(const std::string& name) {
+  for (Precision p : {Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
+    if (name == precision_name(p)) return p;
+  }
+  throw Error(ErrorCode::kInvalidArgument,
+              "unknown precision '" + name + "' (expected fp32, bf16 or int8)");
+}
+
 const std::vector<std::string>& predefined_voices() {
   static const std::vector<std::string> voices = {"alba",    "marius",  "javert",  "jean",
                                                   "fantine", "cosette", "eponine", "azelma"};
@@ -169,6 +189,8 @@ std::shared_ptr<const TTSModel> TTSModel::load_model(const LoadOptions& options)
                                config.mimi.seanet.dimension);
   impl->mimi = std::make_unique<Mimi>(root.pp("mimi"), config.mimi);
   weights->check_all_taken();
+  if (options.precision == Precision::kBf16) impl->flow_lm->compress(WeightFormat::kBF16);
+  if (options.precision == Precision::kInt8) impl->flow_lm->compress(WeightFormat::kInt8);
 
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);

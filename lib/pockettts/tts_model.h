@@ -22,6 +22,13 @@ inline constexpr int kDefaultLsdDecodeSteps = 1;
 inline constexpr float kDefaultEosThreshold = -4.0f;
 inline constexpr int kDefaultMaxTokensPerChunk = 50;
 
+// How the flow LM's weights are held. kFp32 is exact (the reference's numbers); kBf16 and
+// kInt8 (per-channel scales) read 2x / 4x fewer bytes per step, at a measured error
+// (docs/performance.md). Mimi always runs in fp32.
+enum class Precision { kFp32, kBf16, kInt8 };
+const char* precision_name(Precision precision);     // "fp32", "bf16", "int8"
+Precision parse_precision(const std::string& name);  // Error(kInvalidArgument) if unknown
+
 struct LoadOptions {
   // A variant id (e.g. "b6369a24", shipped with the library) or a path to a YAML config.
   std::string config = kDefaultVariant;
@@ -30,6 +37,7 @@ struct LoadOptions {
   std::optional<float> noise_clamp;  // unset: untruncated noise
   float eos_threshold = kDefaultEosThreshold;
   std::string device = "cpu";
+  Precision precision = Precision::kFp32;
   // Benchmarks and tests: weights drawn at random from this seed instead of read from the
   // config's weights file (the tokenizer is still the config's).
   std::optional<uint64_t> random_weights_seed;

@@ -26,8 +26,13 @@ FlowAttention::FlowAttention(const WeightPath& vb, int64_t embed_dim, int64_t nu
     : embed_dim_(embed_dim),
       num_heads_(num_heads),
       max_period_(max_period),
-      in_proj_(vb.take("in_proj.weight", {3 * embed_dim, embed_dim})),
-      out_proj_(vb.take("out_proj.weight", {embed_dim, embed_dim})) {}
+      in_proj_(Linear::take(vb.pp("in_proj"), embed_dim, 3 * embed_dim, false)),
+      out_proj_(Linear::take(vb.pp("out_proj"), embed_dim, embed_dim, false)) {}
+
+void FlowAttention::compress(WeightFormat format) {
+  in_proj_.compress(format);
+  out_proj_.compress(format);
+}
 
 FlowKvCache FlowAttention::init_cache(int64_t batch, int64_t capacity) const {
   return {at::full({2, batch, capacity, num_heads_, head_dim()},
@@ -40,7 +45,7 @@ at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& state) const
   const int64_t end = state.end;
   state.reserve(end + t);
 
-  at::Tensor projected = at::linear(x, in_proj_);
+  at::Tensor projected = in_proj_(x);
   at::Tensor packed = projected.view({b, t, 3, num_heads_, d});
   at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
   std::tie(q, k) = apply_rope(q, k, end, max_period_);
@@ -59,7 +64,7 @@ at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& state) const
   scores = scores + mask;
   at::Tensor weights = at::softmax(scores, -1);
   at::Tensor out = at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
-  return at::linear(out, out_proj_);
+  return out_proj_(out);
 }
 
 }  // namespace pockettts

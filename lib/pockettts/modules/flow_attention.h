@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "modules/linear.h"
 #include "weights.h"
 
 namespace pockettts {
@@ -29,13 +30,14 @@ class FlowAttention {
 
   int64_t num_heads() const { return num_heads_; }
   int64_t head_dim() const { return embed_dim_ / num_heads_; }
+  void compress(WeightFormat format);
 
  private:
   int64_t embed_dim_;
   int64_t num_heads_;
   double max_period_;
-  at::Tensor in_proj_;   // [3d, d]
-  at::Tensor out_proj_;  // [d, d]
+  Linear in_proj_;   // [3d, d]
+  Linear out_proj_;  // [d, d]
 };
 
 }  // namespace pockettts

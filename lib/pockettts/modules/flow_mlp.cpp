@@ -28,15 +28,11 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& alpha, double eps) {
   return x * (alpha * at::rsqrt(var));
 }
 
+Linear linear(const WeightPath& vb, int64_t in, int64_t out) {
+  return Linear::take(vb, in, out, true);
+}
+
 }  // namespace
-
-at::Tensor FlowMlp::Linear::operator()(const at::Tensor& x) const {
-  return at::linear(x, weight, bias);
-}
-
-FlowMlp::Linear FlowMlp::linear(const WeightPath& vb, int64_t in, int64_t out) {
-  return {vb.take("weight", {out, in}), vb.take("bias", {out})};
-}
 
 at::Tensor FlowMlp::TimestepEmbedder::operator()(const at::Tensor& t) const {
   at::Tensor args = t * freqs;
@@ -66,6 +62,22 @@ FlowMlp::FlowMlp(const WeightPath& vb, int64_t in_channels, int64_t model_channe
   }
   final_modulation_ = linear(vb.pp("final_layer").pp("adaLN_modulation").pp(1), C, 2 * C);
   final_linear_ = linear(vb.pp("final_layer").pp("linear"), C, out_channels);
+}
+
+void FlowMlp::compress(WeightFormat format) {
+  for (auto& te : time_embed_) {
+    te.linear1.compress(format);
+    te.linear2.compress(format);
+  }
+  cond_embed_.compress(format);
+  input_proj_.compress(format);
+  for (auto& block : res_blocks_) {
+    block.mlp1.compress(format);
+    block.mlp2.compress(format);
+    block.modulation.compress(format);
+  }
+  final_modulation_.compress(format);
+  final_linear_.compress(format);
 }
 
 at::Tensor FlowMlp::forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "modules/linear.h"
 #include "weights.h"
 
 namespace pockettts {
@@ -18,12 +19,9 @@ class FlowMlp {
   // c: [N, cond], s and t: [N, 1], x: [N, in]. Returns the flow direction [N, out].
   at::Tensor forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,
                      const at::Tensor& x) const;
+  void compress(WeightFormat format);
 
  private:
-  struct Linear {
-    at::Tensor weight, bias;
-    at::Tensor operator()(const at::Tensor& x) const;
-  };
   struct TimestepEmbedder {
     Linear linear1, linear2;
     at::Tensor rms_alpha, freqs;
@@ -33,7 +31,6 @@ class FlowMlp {
     at::Tensor ln_weight, ln_bias;
     Linear mlp1, mlp2, modulation;
   };
-  static Linear linear(const WeightPath& vb, int64_t in, int64_t out);
 
   std::vector<TimestepEmbedder> time_embed_;
   Linear cond_embed_, input_proj_;

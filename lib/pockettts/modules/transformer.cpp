@@ -10,8 +10,8 @@ TransformerLayerWeights::TransformerLayerWeights(const WeightPath& vb, int64_t d
       norm1_bias(vb.take("norm1.bias", {d_model})),
       norm2_weight(vb.take("norm2.weight", {d_model})),
       norm2_bias(vb.take("norm2.bias", {d_model})),
-      linear1(vb.take("linear1.weight", {dim_feedforward, d_model})),
-      linear2(vb.take("linear2.weight", {d_model, dim_feedforward})) {
+      linear1(Linear::take(vb.pp("linear1"), d_model, dim_feedforward, false)),
+      linear2(Linear::take(vb.pp("linear2"), dim_feedforward, d_model, false)) {
   if (layer_scale) {
     scale1 = vb.take("layer_scale_1.scale", {d_model});
     scale2 = vb.take("layer_scale_2.scale", {d_model});
@@ -29,7 +29,7 @@ at::Tensor TransformerLayerWeights::add_attention(const at::Tensor& x,
 
 at::Tensor TransformerLayerWeights::feed_forward(const at::Tensor& x) const {
   at::Tensor h = at::layer_norm(x, {x.size(-1)}, norm2_weight, norm2_bias, 1e-5);
-  at::Tensor update = at::linear(at::gelu(at::linear(h, linear1)), linear2);
+  at::Tensor update = linear2(at::gelu(linear1(h)));
   return scale2.defined() ? x + scale2 * update : x + update;
 }
 
@@ -39,6 +39,14 @@ FlowTransformer::FlowTransformer(const WeightPath& vb, int64_t d_model, int64_t 
     WeightPath layer = vb.pp("layers").pp(static_cast<int>(i));
     layers_.push_back({FlowAttention(layer.pp("self_attn"), d_model, num_heads, max_period),
                        TransformerLayerWeights(layer, d_model, dim_feedforward, false)});
+  }
+}
+
+void FlowTransformer::compress(WeightFormat format) {
+  for (auto& layer : layers_) {
+    layer.attention.compress(format);
+    layer.rest.linear1.compress(format);
+    layer.rest.linear2.compress(format);
   }
 }
 

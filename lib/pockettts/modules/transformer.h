@@ -17,7 +17,7 @@ struct TransformerLayerWeights {
   TransformerLayerWeights(const WeightPath& vb, int64_t d_model, int64_t dim_feedforward,
                           bool layer_scale);
   at::Tensor norm1_weight, norm1_bias, norm2_weight, norm2_bias;
-  at::Tensor linear1, linear2;
+  Linear linear1, linear2;
   at::Tensor scale1, scale2;  // undefined when the layer has no LayerScale
 
   at::Tensor attention_input(const at::Tensor& x) const;  // norm1(x)
@@ -33,6 +33,7 @@ class FlowTransformer {
   std::vector<FlowKvCache> init_caches(int64_t batch, int64_t capacity) const;
   at::Tensor forward(at::Tensor x, std::vector<FlowKvCache>& caches) const;
   size_t num_layers() const { return layers_.size(); }
+  void compress(WeightFormat format);
   const FlowAttention& attention(size_t i) const { return layers_[i].attention; }
 
  private:

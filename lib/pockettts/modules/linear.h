@@ -1,0 +1,38 @@
+// A linear layer whose weights are either the checkpoint's F32 tensor (exact mode: at::linear,
+// as the reference) or a compressed copy (bf16 / int8 fast modes, see kernels/).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+
+#include "weights.h"
+
+namespace pockettts {
+
+class QuantizedLinear;
+enum class WeightFormat;
+
+class Linear {
+ public:
+  Linear() = default;
+  Linear(at::Tensor weight, at::Tensor bias);
+  // weight [out, in] (and bias [out] when `bias`) from `vb`.
+  static Linear take(const WeightPath& vb, int64_t in, int64_t out, bool bias);
+
+  // Replaces the F32 weight by a compressed copy (the F32 tensor is released).
+  void compress(WeightFormat format);
+
+  at::Tensor operator()(const at::Tensor& x) const;
+
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+
+ private:
+  at::Tensor weight_, bias_;
+  std::shared_ptr<const QuantizedLinear> compressed_;
+  int64_t in_ = 0, out_ = 0;
+};
+
+}  // namespace pockettts
