@@ -95,6 +95,16 @@ Audio first_frames(const Audio& audio, size_t frames) {
   return out;
 }
 
+// A voice prompt file or URI as mono audio at the model rate (first 30 s when truncating).
+Audio read_voice_audio(const std::string& source, int sample_rate, bool truncate) {
+  const std::string path = is_remote_reference(source) ? resolve_resource(source) : source;
+  AudioReadOptions read;
+  read.sample_rate = sample_rate;
+  read.channels = 1;
+  if (truncate) read.max_seconds = kTruncateSeconds;
+  return read_audio(path, read);
+}
+
 }  // namespace
 
 void set_compute_threads(int threads) {
@@ -227,12 +237,7 @@ VoiceState TTSModel::get_state_for_audio_prompt(const std::string& source, bool 
   }
 
   if (!impl_->has_voice_cloning) throw Error(ErrorCode::kUnsupported, kVoiceCloningUnsupported);
-  const std::string path = is_remote_reference(source) ? resolve_resource(source) : source;
-  AudioReadOptions read;
-  read.sample_rate = sample_rate();
-  read.channels = 1;
-  if (truncate) read.max_seconds = kTruncateSeconds;
-  Audio audio = read_audio(path, read);
+  Audio audio = read_voice_audio(source, sample_rate(), truncate);
   return get_state_for_audio_prompt(audio, false);
 }
 
@@ -280,12 +285,7 @@ Audio TTSModel::save_audio_prompt(const std::string& source, const std::string& 
   c10::InferenceMode guard;
   if (export_path.empty()) throw Error(ErrorCode::kInvalidArgument, "export path is empty");
   if (!impl_->has_voice_cloning) throw Error(ErrorCode::kUnsupported, kVoiceCloningUnsupported);
-  const std::string path = is_remote_reference(source) ? resolve_resource(source) : source;
-  AudioReadOptions read;
-  read.sample_rate = sample_rate();
-  read.channels = 1;
-  if (truncate) read.max_seconds = kTruncateSeconds;
-  Audio audio = read_audio(path, read);
+  Audio audio = read_voice_audio(source, sample_rate(), truncate);
   at::Tensor prompt = impl_->encode_audio(audio_to_tensor(audio));
   write_audio_prompt(with_safetensors_suffix(export_path), prompt);
   return audio;

@@ -5,6 +5,9 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <cstdio>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +68,32 @@ inline std::shared_ptr<const pockettts::TTSModel> load_tiny(
   options.lsd_decode_steps = lsd;
   options.eos_threshold = eos_threshold;
   return pockettts::TTSModel::load_model(options);
+}
+
+// Runs `f`, which must throw pockettts::Error with `code`; returns the message.
+inline std::string expect_error(const std::function<void()>& f, pockettts::ErrorCode code,
+                                const std::string& what) {
+  try {
+    f();
+  } catch (const pockettts::Error& e) {
+    ck_assert_msg(e.code() == code, "%s: error code %d, expected %d: %s", what.c_str(),
+                  static_cast<int>(e.code()), static_cast<int>(code), e.what());
+    std::printf("  %s -> %s\n", what.c_str(), e.what());
+    return e.what();
+  }
+  ck_abort_msg("%s: no error thrown", what.c_str());
+  return {};
+}
+
+inline void assert_contains(const std::string& text, const std::string& part) {
+  ck_assert_msg(text.find(part) != std::string::npos, "'%s' not found in '%s'", part.c_str(),
+                text.c_str());
+}
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  ck_assert(out.good());
 }
 
 inline std::string voice_wav() { return data_path("tiny/voice/voice_s16.wav"); }

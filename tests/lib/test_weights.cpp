@@ -21,31 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs `f`, which must throw pockettts::Error with `code`; returns the message.
-std::string expect_error(const std::function<void()>& f, ErrorCode code, const std::string& what) {
-  try {
-    f();
-  } catch (const Error& e) {
-    ck_assert_msg(e.code() == code, "%s: error code %d, expected %d: %s", what.c_str(),
-                  static_cast<int>(e.code()), static_cast<int>(code), e.what());
-    std::printf("  %s -> %s\n", what.c_str(), e.what());
-    return e.what();
-  }
-  ck_abort_msg("%s: no error thrown", what.c_str());
-  return {};
-}
-
-void assert_contains(const std::string& text, const std::string& part) {
-  ck_assert_msg(text.find(part) != std::string::npos, "'%s' not found in '%s'", part.c_str(),
-                text.c_str());
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  ck_assert(out.good());
-}
-
 std::string replace_once(std::string text, const std::string& from, const std::string& to) {
   const size_t at = text.find(from);
   ck_assert_msg(at != std::string::npos, "'%s' not in the config", from.c_str());
