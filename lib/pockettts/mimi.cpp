@@ -70,13 +70,23 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
   }
 }
 
-at::Tensor Mimi::encode_to_latent(const at::Tensor& audio) const {
+at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames) const {
   // Pad at the end to whole frames, as the reference's pad_for_conv1d(x, frame, frame).
   const int64_t length = audio.size(-1);
   const int64_t frames = (length + frame_size_ - 1) / frame_size_;
   const int64_t extra = std::max<int64_t>(frames, 1) * frame_size_ - length;
   at::Tensor x = extra > 0 ? at::constant_pad_nd(audio, {0, extra}, 0) : audio;
-  at::Tensor emb = encoder_.forward(x);
+  // The SEANet encoder runs on pieces of the signal with its streaming state: the output is the
+  // whole-signal output (each position sees the same inputs), but the 24 kHz activations and
+  // im2col buffers of a long prompt are never all held at once (peak memory).
+  SeanetState state = encoder_.init_state(x.size(0));
+  std::vector<at::Tensor> pieces;
+  const int64_t piece = std::max<int64_t>(piece_frames, 1) * frame_size_;
+  for (int64_t start = 0; start < x.size(-1); start += piece) {
+    pieces.push_back(
+        encoder_.forward(x.narrow(-1, start, std::min(piece, x.size(-1) - start)), &state));
+  }
+  at::Tensor emb = pieces.size() == 1 ? pieces.front() : at::cat(pieces, -1);
   emb = encoder_transformer_.forward(emb, nullptr);
   return downsample_.forward(emb, nullptr);
 }

@@ -25,7 +25,8 @@ class Mimi {
   Mimi(const WeightPath& vb, const MimiConfig& config);
 
   // audio [B, channels, T] at the model rate -> latents [B, dimension, frames] (12.5 Hz).
-  at::Tensor encode_to_latent(const at::Tensor& audio) const;
+  // The SEANet encoder runs on pieces of `piece_frames` frames (bounded memory).
+  at::Tensor encode_to_latent(const at::Tensor& audio, int64_t piece_frames = 25) const;
 
   MimiDecoderState init_decoder_state() const;
   // One frame: a denormalized latent [1, ldim] -> audio [1, channels, frame_size].

@@ -2,8 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "modules/rope.h"
 
@@ -24,6 +26,21 @@ MimiKvCache MimiAttention::init_cache(int64_t batch, int64_t capacity) const {
           at::zeros({batch}, at::kLong)};
 }
 
+at::Tensor MimiAttention::attend(const at::Tensor& q, const at::Tensor& keys,
+                                 const at::Tensor& values, const at::Tensor& pos_q,
+                                 const at::Tensor& pos_k) const {
+  // Causal within the context window; unwritten ring-buffer slots have position -1.
+  at::Tensor pk = pos_k.unsqueeze(1);   // [B, 1, S]
+  at::Tensor pq = pos_q.unsqueeze(-1);  // [B, T, 1]
+  at::Tensor delta = pq - pk;
+  at::Tensor allowed = (pk >= 0).logical_and(delta >= 0).logical_and(delta < context_);
+  allowed = allowed.unsqueeze(1);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+  at::Tensor scores = at::matmul(q, keys.transpose(-2, -1)) * scale;
+  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  return at::matmul(at::softmax(scores, -1), values);
+}
+
 at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const {
   const int64_t B = x.size(0), T = x.size(1), d = embed_dim_ / num_heads_;
   auto long_opts = x.options().dtype(at::kLong);
@@ -39,11 +56,20 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
   q = q.permute({0, 2, 1, 3});
   k = k.permute({0, 2, 1, 3});
 
-  at::Tensor keys, values, pos_k;
+  at::Tensor out;
   if (!state) {
-    keys = k;
-    values = v;
-    pos_k = at::arange(T, long_opts).expand({B, -1});
+    // The whole sequence at once (the encoder). Queries go in blocks, each against the keys
+    // its context window can reach: the masked-out keys only ever contributed exact zeros, and
+    // a 10 s prompt no longer builds 8 x 2000 x 2000 score matrices at once (peak memory).
+    std::vector<at::Tensor> blocks;
+    for (int64_t q0 = 0; q0 < T; q0 += kQueryBlock) {
+      const int64_t q1 = std::min(T, q0 + kQueryBlock);
+      const int64_t k0 = std::max<int64_t>(0, q0 - context_ + 1);
+      blocks.push_back(attend(q.narrow(2, q0, q1 - q0), k.narrow(2, k0, q1 - k0),
+                              v.narrow(2, k0, q1 - k0), at::arange(q0, q1, long_opts).view({1, -1}),
+                              at::arange(k0, q1, long_opts).view({1, -1})));
+    }
+    out = blocks.size() == 1 ? blocks.front() : at::cat(blocks, 2);
   } else {
     // Ring-buffer write and the position of every slot, as the reference's `complete`.
     at::Tensor& cache = state->cache;
@@ -53,29 +79,18 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
     at::Tensor this_indexes = indexes.view({B, 1, T, 1}).expand({-1, num_heads_, T, d});
     cache[0].scatter_(2, this_indexes, k);
     cache[1].scatter_(2, this_indexes, v);
-    keys = cache[0];
-    values = cache[1];
 
     at::Tensor slots = at::arange(capacity, long_opts);
     at::Tensor last_offset = end_offset.view({-1, 1}) + T - 1;
     at::Tensor end_index = last_offset.remainder(capacity);
     at::Tensor delta = slots - end_index;
-    pos_k = at::where(delta <= 0, last_offset + delta, last_offset + delta - capacity);
+    at::Tensor pos_k = at::where(delta <= 0, last_offset + delta, last_offset + delta - capacity);
     end_offset.add_(T);
     at::Tensor invalid = slots >= end_offset.view({-1, 1});
     pos_k = at::where(invalid, at::full_like(pos_k, -1), pos_k);
+    at::Tensor pos_q = offset.view({-1, 1}) + at::arange(T, long_opts).view({1, -1});
+    out = attend(q, cache[0], cache[1], pos_q, pos_k);
   }
-
-  at::Tensor pk = pos_k.unsqueeze(1);
-  at::Tensor pos_q = offset.view({-1, 1, 1}) + at::arange(T, long_opts).view({-1, 1});
-  at::Tensor delta = pos_q - pk;
-  at::Tensor allowed = (pk >= 0).logical_and(delta >= 0).logical_and(delta < context_);
-  allowed = allowed.unsqueeze(1);
-
-  at::Tensor scores = at::matmul(q, keys.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
-  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
-  at::Tensor weights = at::softmax(scores, -1);
-  at::Tensor out = at::matmul(weights, values);
   out = out.permute({0, 2, 1, 3}).reshape({B, T, embed_dim_});
   return at::linear(out, out_proj_);
 }

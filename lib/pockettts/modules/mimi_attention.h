@@ -26,6 +26,11 @@ class MimiAttention {
   at::Tensor forward(const at::Tensor& x, MimiKvCache* cache) const;
 
  private:
+  static constexpr int64_t kQueryBlock = 256;
+  // Attention of q [B, H, T, D] over keys/values [B, H, S, D] at positions [B, T] / [B, S].
+  at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                    const at::Tensor& pos_q, const at::Tensor& pos_k) const;
+
   int64_t embed_dim_;
   int64_t num_heads_;
   int64_t context_;

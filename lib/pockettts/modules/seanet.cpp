@@ -67,11 +67,24 @@ SeanetEncoder::SeanetEncoder(const WeightPath& vb, const SEANetConfig& c) {
   elu_before_.push_back(true);
 }
 
-at::Tensor SeanetEncoder::forward(const at::Tensor& x) const {
+SeanetState SeanetEncoder::init_state(int64_t batch) const {
+  SeanetState state;
+  for (const auto& layer : layers_) {
+    std::visit([&](const auto& l) { state.emplace_back(l.init_state(batch)); }, layer);
+  }
+  return state;
+}
+
+at::Tensor SeanetEncoder::forward(const at::Tensor& x, SeanetState* state) const {
   at::Tensor h = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (elu_before_[i]) h = at::elu(h);
-    h = std::visit([&](const auto& layer) { return layer.forward(h, nullptr); }, layers_[i]);
+    if (auto* conv = std::get_if<StreamingConv1d>(&layers_[i])) {
+      h = conv->forward(h, state ? &std::get<ConvState>((*state)[i]) : nullptr);
+    } else {
+      h = std::get<SeanetResnetBlock>(layers_[i])
+              .forward(h, state ? &std::get<std::vector<ConvState>>((*state)[i]) : nullptr);
+    }
   }
   return h;
 }

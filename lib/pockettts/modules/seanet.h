@@ -30,8 +30,10 @@ using SeanetState =
 class SeanetEncoder {
  public:
   SeanetEncoder(const WeightPath& vb, const SEANetConfig& config);
-  // x: [B, channels, T], T a multiple of the hop length. Non-streaming (fresh state).
-  at::Tensor forward(const at::Tensor& x) const;
+  SeanetState init_state(int64_t batch) const;
+  // x: [B, channels, T], T a multiple of the hop length. With a state, consecutive calls on
+  // consecutive pieces give the output of one call on the whole signal.
+  at::Tensor forward(const at::Tensor& x, SeanetState* state = nullptr) const;
   int64_t hop_length() const { return hop_length_; }
 
  private:
