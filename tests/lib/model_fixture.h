@@ -90,12 +90,6 @@ inline void assert_contains(const std::string& text, const std::string& part) {
                 text.c_str());
 }
 
-inline void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  ck_assert(out.good());
-}
-
 inline std::string voice_wav() { return data_path("tiny/voice/voice_s16.wav"); }
 
 }  // namespace pockettts_test

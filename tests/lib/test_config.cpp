@@ -19,22 +19,9 @@ using pockettts::ErrorCode;
 using pockettts_test::data_path;
 using pockettts_test::make_temp_dir;
 using pockettts_test::read_text_file;
-
-// Check's string assertion keeps only the pointers, so temporaries must outlive it.
-#define ASSERT_STR_EQ(actual, expected)                   \
-  do {                                                    \
-    const std::string actual_ = (actual);                 \
-    const std::string expected_ = (expected);             \
-    ck_assert_str_eq(actual_.c_str(), expected_.c_str()); \
-  } while (0)
+using pockettts_test::write_bytes;
 
 namespace {
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ck_assert(out.good());
-}
 
 void assert_contains(const std::string& text, const std::string& part) {
   ck_assert_msg(text.find(part) != std::string::npos, "'%s' not found in '%s'", part.c_str(),
@@ -183,7 +170,7 @@ END_TEST
 
 START_TEST(test_config_dir_variable_comes_first) {
   const std::string dir = make_temp_dir();
-  write_text(dir + "/custom.yaml", read_text_file(data_path("tiny/config.yaml")));
+  write_bytes(dir + "/custom.yaml", read_text_file(data_path("tiny/config.yaml")));
   ck_assert_int_eq(setenv("POCKETTTS_CONFIG_DIR", dir.c_str(), 1), 0);
   const std::vector<std::string> dirs = pockettts::config_search_dirs();
   ck_assert_uint_ge(dirs.size(), 2);
@@ -199,7 +186,7 @@ END_TEST
 
 START_TEST(test_unknown_variant_lists_known_ones) {
   const std::string dir = make_temp_dir();
-  write_text(dir + "/custom.yaml", "{}");
+  write_bytes(dir + "/custom.yaml", "{}");
   ck_assert_int_eq(setenv("POCKETTTS_CONFIG_DIR", dir.c_str(), 1), 0);
   const std::string message = load_error("nosuchvariant");
   assert_contains(message, "unknown model variant 'nosuchvariant'");

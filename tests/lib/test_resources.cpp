@@ -17,24 +17,11 @@ using pockettts::Error;
 using pockettts::ErrorCode;
 using pockettts::HfReference;
 using pockettts_test::make_temp_dir;
-
-// Check's string assertion keeps only the pointers, so temporaries must outlive it.
-#define ASSERT_STR_EQ(actual, expected)                   \
-  do {                                                    \
-    const std::string actual_ = (actual);                 \
-    const std::string expected_ = (expected);             \
-    ck_assert_str_eq(actual_.c_str(), expected_.c_str()); \
-  } while (0)
+using pockettts_test::write_bytes;
 
 namespace {
 
 constexpr const char kCommit[] = "0123456789abcdef0123456789abcdef01234567";
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  ck_assert(out.good());
-}
 
 void make_dirs(const std::string& path) {
   ck_assert_int_eq(std::system(("mkdir -p '" + path + "'").c_str()), 0);
@@ -52,9 +39,9 @@ std::string make_fake_cache() {
   const std::string repo = cache + "/models--kyutai--tiny";
   make_dirs(repo + "/snapshots/" + kCommit + "/voices");
   make_dirs(repo + "/refs");
-  write_text(repo + "/refs/main", std::string(kCommit) + "\n");
-  write_text(repo + "/snapshots/" + kCommit + "/weights.safetensors", "w");
-  write_text(repo + "/snapshots/" + kCommit + "/voices/alba.safetensors", "v");
+  write_bytes(repo + "/refs/main", std::string(kCommit) + "\n");
+  write_bytes(repo + "/snapshots/" + kCommit + "/weights.safetensors", "w");
+  write_bytes(repo + "/snapshots/" + kCommit + "/voices/alba.safetensors", "v");
   return cache;
 }
 
@@ -185,7 +172,7 @@ END_TEST
 
 START_TEST(test_local_path_must_exist) {
   const std::string dir = make_temp_dir();
-  write_text(dir + "/voice.wav", "x");
+  write_bytes(dir + "/voice.wav", "x");
   ASSERT_STR_EQ(pockettts::resolve_resource(dir + "/voice.wav"), dir + "/voice.wav");
   assert_contains(error_of(dir + "/absent.wav", ErrorCode::kNotFound),
                   "file not found: " + dir + "/absent.wav");
@@ -194,7 +181,7 @@ END_TEST
 
 START_TEST(test_file_uri_becomes_local_path) {
   const std::string dir = make_temp_dir();
-  write_text(dir + "/my voice.wav", "x");
+  write_bytes(dir + "/my voice.wav", "x");
   ASSERT_STR_EQ(pockettts::resolve_resource("file://" + dir + "/my%20voice.wav"),
                 dir + "/my voice.wav");
   assert_contains(error_of("file://" + dir + "/absent.wav", ErrorCode::kNotFound),

@@ -21,22 +21,9 @@ using pockettts::TensorToWrite;
 using pockettts_test::data_path;
 using pockettts_test::make_temp_dir;
 using pockettts_test::read_text_file;
-
-// Check's string assertion keeps only the pointers, so temporaries must outlive it.
-#define ASSERT_STR_EQ(actual, expected)                   \
-  do {                                                    \
-    const std::string actual_ = (actual);                 \
-    const std::string expected_ = (expected);             \
-    ck_assert_str_eq(actual_.c_str(), expected_.c_str()); \
-  } while (0)
+using pockettts_test::write_bytes;
 
 namespace {
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-  ck_assert(out.good());
-}
 
 std::string length_prefix(uint64_t n) {
   std::string s(8, '\0');

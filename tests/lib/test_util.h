@@ -10,6 +10,14 @@
 // After the standard headers: check.h defines a function-like `fail` macro that breaks them.
 #include <check.h>
 
+// Check's string assertion keeps only the pointers, so temporaries must outlive it.
+#define ASSERT_STR_EQ(actual, expected)                   \
+  do {                                                    \
+    const std::string actual_ = (actual);                 \
+    const std::string expected_ = (expected);             \
+    ck_assert_str_eq(actual_.c_str(), expected_.c_str()); \
+  } while (0)
+
 namespace pockettts_test {
 
 // The tests' golden data folder (tests/data), set by meson as POCKETTTS_TEST_DATA.
@@ -34,6 +42,12 @@ inline std::string make_temp_dir() {
   char* dir = mkdtemp(templ.data());
   ck_assert_msg(dir != nullptr, "mkdtemp failed");
   return templ;
+}
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  ck_assert(out.good());
 }
 
 // Runs a suite and returns the process exit status.
