@@ -718,14 +718,20 @@ GST_START_TEST(test_error_bad_voice_while_playing) {
 }
 GST_END_TEST
 
-GST_START_TEST(test_error_invalid_utf8_property) {
-  GstElement* tts = make_tts("caf\xe9 au lait");
+/* A `text` property the element cannot speak fails READY->PAUSED with a settings error
+ * whose message contains `what`. */
+static void expect_unspeakable_text(const gchar* text, const gchar* what) {
+  GstElement* tts = make_tts(text);
   GstBus* bus = attach_bus(tts);
   fail_unless_equals_int(gst_element_set_state(tts, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "UTF-8");
+  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, what);
   gst_element_set_state(tts, GST_STATE_NULL);
   gst_object_unref(tts);
   gst_object_unref(bus);
+}
+
+GST_START_TEST(test_error_invalid_utf8_property) {
+  expect_unspeakable_text("caf\xe9 au lait", "UTF-8");
 }
 GST_END_TEST
 
@@ -742,15 +748,7 @@ GST_START_TEST(test_error_invalid_utf8_upstream) {
 }
 GST_END_TEST
 
-GST_START_TEST(test_error_empty_text) {
-  GstElement* tts = make_tts("   ");
-  GstBus* bus = attach_bus(tts);
-  fail_unless_equals_int(gst_element_set_state(tts, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  expect_error(bus, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "Nothing to speak");
-  gst_element_set_state(tts, GST_STATE_NULL);
-  gst_object_unref(tts);
-  gst_object_unref(bus);
-}
+GST_START_TEST(test_error_empty_text) { expect_unspeakable_text("   ", "Nothing to speak"); }
 GST_END_TEST
 
 /* A text file through filesrc: read in blocks that cut words and characters, spoken one
