@@ -1,5 +1,5 @@
-// pockettts-kernel-bench: the compressed linear kernels (kernels/quantized_linear.h) against
-// ATen's f32 paths, on a 4096x1024 layer (out x in) as in the flow-LM's MLP. Prints ms per call
+// pockettts-kernel-bench: the linear kernels (kernels/quantized_linear.h, kernels/dense_linear.h)
+// against ATen's f32 paths, on a 4096x1024 layer (out x in) as in the flow-LM's MLP. Prints ms per call
 // and GB/s of weight bytes read.
 //
 // Two regimes: "hot" times one layer over and over (its weights stay in cache), "stream" rotates
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/dense_linear.h"
 #include "kernels/quantized_linear.h"
 
 using pockettts::QuantizedLinear;
@@ -77,7 +78,7 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> dist(0.0f, 0.05f);
   std::vector<float> w(static_cast<size_t>(kOut * kIn));
   for (auto& e : w) e = dist(rng);
-  std::vector<float> x(4 * kIn), y(4 * kOut);
+  std::vector<float> x(8 * kIn), y(8 * kOut);
   for (auto& e : x) e = dist(rng);
 
   auto copies_for = [&](double bytes) {
@@ -100,6 +101,14 @@ int main(int argc, char** argv) {
         (void)sink;
       });
       report("f32 at::mv", 1, name, ms, bytes);
+      // The exact mode's own kernel on the same row-major tensors (kernels/dense_linear.h).
+      for (int64_t rows : {1, 4, 8}) {
+        ms = time_calls(repeats, std::max(k, 20), [&](int i) {
+          pockettts::kernels::dense_linear(ws[static_cast<size_t>(i % k)].data_ptr<float>(),
+                                           nullptr, kOut, kIn, x.data(), rows, y.data());
+        });
+        report("f32 dense_linear", rows, name, ms, bytes);
+      }
       for (int64_t rows : {1, 4}) {
         const at::Tensor xr = at::from_blob(x.data(), {rows, kIn}, at::kFloat);
         ms = time_calls(repeats, std::max(k, 20), [&](int i) {

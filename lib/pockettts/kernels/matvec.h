@@ -25,6 +25,18 @@ bool avx512_usable();
 void matvec_int8_avx512(const PackedWeights& w, const float* x, int64_t rows, float* y);
 void matvec_bf16_avx512(const PackedWeights& w, const float* x, int64_t rows, float* y);
 
+// f32 weights as stored (dense_linear.h): row-major [out, in], no padding; the kernels handle the
+// tails (inputs not a multiple of 16, outputs not a multiple of 8) themselves.
+struct DenseWeights {
+  const float* data;
+  const float* bias;  // [out] or null
+  int64_t in, out;
+};
+void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y);
+void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y);
+// Whether the AVX-512 variants are the ones in use (QuantizedLinear::kernel_name()).
+bool avx512_selected();
+
 // A per-thread scratch buffer of at least `floats` floats, 64-byte aligned (reused across
 // calls: the step must not allocate in the steady state).
 float* scratch_floats(int64_t floats);

@@ -131,6 +131,54 @@ void run_block(const PackedWeights& w, const float* xp, int64_t n, float* y) {
   }
 }
 
+// f32 weights as stored, row-major: 8 output rows are 8 sequential streams (each prefetched
+// kDensePrefetchBytes ahead), G rows of x, inputs 16 at a time with a masked tail. The summation
+// order of an output depends on `in` only, never on G or on which pass computes it.
+constexpr int64_t kDensePrefetchBytes = 1024;
+
+template <int G>
+POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, int64_t o0, const float* x, int64_t r0,
+                               float* y) {
+  const int64_t valid = std::min<int64_t>(kTileRows, w.out - o0);
+  const float* row[kTileRows];
+  for (int64_t o = 0; o < kTileRows; ++o)  // past the last output: reread it, result dropped
+    row[o] = w.data + (o0 + std::min<int64_t>(o, valid - 1)) * w.in;
+  const float* xr[G];
+  for (int g = 0; g < G; ++g) xr[g] = x + (r0 + g) * w.in;
+  __m512 acc[kTileRows][G];
+  for (auto& r : acc)
+    for (auto& a : r) a = _mm512_setzero_ps();
+  const int64_t full = w.in / 16 * 16;
+  for (int64_t i = 0; i < full; i += 16) {
+#pragma GCC unroll 8
+    for (int o = 0; o < kTileRows; ++o)
+      _mm_prefetch(reinterpret_cast<const char*>(row[o] + i) + kDensePrefetchBytes, _MM_HINT_T0);
+    __m512 xv[G];
+    for (int g = 0; g < G; ++g) xv[g] = _mm512_loadu_ps(xr[g] + i);
+#pragma GCC unroll 8
+    for (int o = 0; o < kTileRows; ++o) {
+      const __m512 wv = _mm512_loadu_ps(row[o] + i);
+      for (int g = 0; g < G; ++g) acc[o][g] = _mm512_fmadd_ps(wv, xv[g], acc[o][g]);
+    }
+  }
+  if (full < w.in) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (w.in - full)) - 1u);
+    __m512 xv[G];
+    for (int g = 0; g < G; ++g) xv[g] = _mm512_maskz_loadu_ps(m, xr[g] + full);
+    for (int o = 0; o < kTileRows; ++o) {
+      const __m512 wv = _mm512_maskz_loadu_ps(m, row[o] + full);
+      for (int g = 0; g < G; ++g) acc[o][g] = _mm512_fmadd_ps(wv, xv[g], acc[o][g]);
+    }
+  }
+  for (int64_t o = 0; o < valid; ++o) {
+    for (int g = 0; g < G; ++g) {
+      float s = _mm512_reduce_add_ps(acc[o][g]);
+      if (w.bias != nullptr) s += w.bias[o0 + o];
+      y[(r0 + g) * w.out + o0 + o] = s;
+    }
+  }
+}
+
 }  // namespace
 
 bool avx512_usable() {
@@ -166,6 +214,27 @@ void matvec_bf16_avx512(const PackedWeights& w, const float* x, int64_t rows, fl
       }
     }
     run_block<bf16_pass<1>, bf16_pass<2>, bf16_pass<3>>(w, xp, n, y + r0 * w.out);
+  }
+}
+
+void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kMaxBlockRows) {
+    const int64_t n = std::min(kMaxBlockRows, rows - r0);
+    for (int64_t o0 = 0; o0 < w.out; o0 += kTileRows) {
+      int64_t r = 0;
+      while (r < n) {  // passes of 3, 2 or 1 rows, balanced as in run_block
+        const int64_t left = n - r;
+        const int64_t g = left == 4 ? 2 : std::min<int64_t>(3, left);
+        if (g == 3) {
+          f32_pass<3>(w, o0, x, r0 + r, y);
+        } else if (g == 2) {
+          f32_pass<2>(w, o0, x, r0 + r, y);
+        } else {
+          f32_pass<1>(w, o0, x, r0 + r, y);
+        }
+        r += g;
+      }
+    }
   }
 }
 

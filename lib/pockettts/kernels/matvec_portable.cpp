@@ -79,4 +79,24 @@ void matvec_bf16_portable(const PackedWeights& w, const float* x, int64_t rows, 
   matvec<uint16_t>(w, x, rows, y);
 }
 
+// f32 weights as stored: 16 lanes per output (the tail of `in` lands in the first lanes), summed
+// pairwise at the end; each output's order depends on `in` only, never on the number of rows.
+void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y) {
+  constexpr int kDenseLanes = 16;
+  const int64_t full = w.in / kDenseLanes * kDenseLanes;
+  for (int64_t o = 0; o < w.out; ++o) {
+    const float* wrow = w.data + o * w.in;
+    for (int64_t r = 0; r < rows; ++r) {  // the row of weights stays in L1 across rows of x
+      const float* xr = x + r * w.in;
+      float a[kDenseLanes] = {};
+      for (int64_t i = 0; i < full; i += kDenseLanes)
+        for (int l = 0; l < kDenseLanes; ++l) a[l] += wrow[i + l] * xr[i + l];
+      for (int64_t i = full; i < w.in; ++i) a[i - full] += wrow[i] * xr[i];
+      for (int width = kDenseLanes / 2; width > 0; width /= 2)
+        for (int l = 0; l < width; ++l) a[l] += a[l + width];
+      y[r * w.out + o] = w.bias != nullptr ? a[0] + w.bias[o] : a[0];
+    }
+  }
+}
+
 }  // namespace pockettts::kernels

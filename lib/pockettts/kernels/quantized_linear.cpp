@@ -176,6 +176,8 @@ bool QuantizedLinear::use_kernel(const char* name) {
 
 namespace kernels {
 
+bool avx512_selected() { return current_variant() == kAvx512; }
+
 float* scratch_floats(int64_t floats) {
   struct Buffer {
     float* p = nullptr;

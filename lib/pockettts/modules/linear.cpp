@@ -2,12 +2,16 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/dense_linear.h"
 #include "kernels/quantized_linear.h"
 
 namespace pockettts {
 
 Linear::Linear(at::Tensor weight, at::Tensor bias)
     : weight_(std::move(weight)), bias_(std::move(bias)) {
+  // Views into the mapped checkpoint are contiguous; anything else is made so once, here.
+  weight_ = weight_.contiguous();
+  if (bias_.defined()) bias_ = bias_.contiguous();
   out_ = weight_.size(0);
   in_ = weight_.size(1);
 }
@@ -28,24 +32,23 @@ void Linear::compress(WeightFormat format) {
 }
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
-  if (!compressed_) {
-    // One row (every generation step): a matrix-vector product. libtorch sends a one-row
-    // at::linear through GEMM, which repacks the weights on every call and reads them at a
-    // fifth of the speed of GEMV. Only the summation order differs (~1e-7 relative).
-    if (x.numel() == in_) {
-      at::Tensor v = x.reshape({in_});
-      at::Tensor y = bias_.defined() ? at::addmv(bias_, weight_, v) : at::mv(weight_, v);
-      auto sizes = x.sizes().vec();
-      sizes.back() = out_;
-      return y.view(sizes);
-    }
-    return at::linear(x, weight_, bias_);
-  }
-  at::Tensor input = x.reshape({-1, in_}).contiguous();
+  const int64_t rows = x.numel() / in_;
+  if (!compressed_ && rows > kMaxDenseRows) return at::linear(x, weight_, bias_);
+  // A few rows (every generation step, one per stream): our matrix-vector kernels. libtorch
+  // sends them through GEMM, which repacks the weights on every call and reads them at a third
+  // of the speed; and each output's summation order must not depend on the number of rows, so
+  // that batched streams get the bits of a stream alone (kernels/dense_linear.h).
+  at::Tensor input = x.reshape({rows, in_}).contiguous();
   auto sizes = x.sizes().vec();
   sizes.back() = out_;
   at::Tensor y = at::empty(sizes, x.options());
-  compressed_->forward(input.data_ptr<float>(), input.size(0), y.data_ptr<float>());
+  if (compressed_) {
+    compressed_->forward(input.data_ptr<float>(), rows, y.data_ptr<float>());
+  } else {
+    kernels::dense_linear(weight_.data_ptr<float>(),
+                          bias_.defined() ? bias_.data_ptr<float>() : nullptr, out_, in_,
+                          input.data_ptr<float>(), rows, y.data_ptr<float>());
+  }
   return y;
 }
 

@@ -1,5 +1,6 @@
-// A linear layer whose weights are either the checkpoint's F32 tensor (exact mode: at::linear,
-// as the reference) or a compressed copy (bf16 / int8 fast modes, see kernels/).
+// A linear layer whose weights are either the checkpoint's F32 tensor (exact mode) or a
+// compressed copy (bf16 / int8 fast modes, see kernels/). Up to kMaxDenseRows rows go through
+// our matrix-vector kernels, more (prompts, Mimi) through at::linear (GEMM, as the reference).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -16,6 +17,8 @@ enum class WeightFormat;
 
 class Linear {
  public:
+  static constexpr int64_t kMaxDenseRows = 8;
+
   Linear() = default;
   Linear(at::Tensor weight, at::Tensor bias);
   // weight [out, in] (and bias [out] when `bias`) from `vb`.

@@ -1,0 +1,22 @@
+// Exact-mode (f32) products of a few rows against the checkpoint's weights, as stored: row-major
+// [out, in], no copy, no repacking (the mapped checkpoint stays the only copy).
+//
+// Every output is one dot product summed in an order that depends only on `in`, never on how many
+// rows are computed together: a step run for one stream and the same step batched with others
+// give the same bits (StepBatcher relies on this). The order differs from BLAS (the reference's)
+// by f32 rounding only (~1e-7 relative per product).
+//
+// Plain pointers, no libtorch (core library, see quantized_linear.h).
+#pragma once
+
+#include <cstdint>
+
+namespace pockettts::kernels {
+
+// y[r, :] = x[r, :] @ W^T + b for r in [0, rows): W [out, in] row-major, b [out] or null, x
+// [rows, in] and y [rows, out] contiguous, not overlapping. Thread-safe; allocates nothing.
+// AVX-512 when the CPU has it (and POCKETTTS_KERNEL is not "portable"), else portable C++.
+void dense_linear(const float* weight, const float* bias, int64_t out, int64_t in, const float* x,
+                  int64_t rows, float* y);
+
+}  // namespace pockettts::kernels
