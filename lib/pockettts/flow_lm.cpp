@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "error.h"
@@ -26,14 +27,13 @@ FlowLm::FlowLm(const WeightPath& vb, const FlowLMConfig& c, int64_t latent_dim, 
       bos_emb_(vb.take("bos_emb", {latent_dim})),
       emb_std_(vb.take("emb_std", {latent_dim})),
       emb_mean_(vb.take("emb_mean", {latent_dim})),
-      input_linear_(vb.take("input_linear.weight", {d_model_, latent_dim})),
+      input_linear_(Linear::take(vb.pp("input_linear"), latent_dim, d_model_, false)),
       transformer_(vb.pp("transformer"), d_model_, c.transformer.num_heads,
                    c.transformer.num_layers, d_model_ * c.transformer.hidden_scale,
                    static_cast<double>(c.transformer.max_period)),
       out_norm_weight_(vb.take("out_norm.weight", {d_model_})),
       out_norm_bias_(vb.take("out_norm.bias", {d_model_})),
-      out_eos_weight_(vb.take("out_eos.weight", {1, d_model_})),
-      out_eos_bias_(vb.take("out_eos.bias", {1})),
+      out_eos_(Linear::take(vb.pp("out_eos"), d_model_, 1, true)),
       flow_net_(vb.pp("flow_net"), latent_dim, c.flow.dim, latent_dim, d_model_, c.flow.depth),
       speaker_proj_(vb.take("speaker_proj_weight", {d_model_, speaker_dim})) {
   if (c.lookup_table.dim != d_model_) {
@@ -52,11 +52,15 @@ FlowLmState FlowLm::init_state(int64_t capacity) const {
   return {transformer_.init_caches(1, capacity)};
 }
 
-at::Tensor FlowLm::backbone(const at::Tensor& input, FlowLmState& state) const {
-  at::Tensor out = transformer_.forward(input, state.layers);
+at::Tensor FlowLm::backbone(const at::Tensor& input,
+                            const std::vector<FlowLmState*>& states) const {
+  std::vector<std::vector<FlowKvCache>*> caches;
+  for (FlowLmState* state : states) caches.push_back(&state->layers);
+  at::Tensor out = transformer_.forward(input, caches);
   out = at::layer_norm(out, {d_model_}, out_norm_weight_, out_norm_bias_, 1e-5);
   const int64_t t = input.size(1);
-  for (auto& layer : state.layers) layer.end += t;
+  for (FlowLmState* state : states)
+    for (auto& layer : state->layers) layer.end += t;
   return out;
 }
 
@@ -82,40 +86,71 @@ at::Tensor FlowLm::sample_noise(const Sampling& sampling, at::Generator& rng) co
 void FlowLm::prompt_text(const at::Tensor& tokens, FlowLmState& state, const Sampling& sampling,
                          at::Generator* rng) const {
   at::Tensor text = at::embedding(embed_, tokens).unsqueeze(0);  // [1, N, d]
-  backbone(text, state);
+  backbone(text, {&state});
   if (rng) sample_noise(sampling, *rng);
 }
 
 void FlowLm::prompt_audio(const at::Tensor& conditioning, FlowLmState& state,
                           const Sampling& sampling, at::Generator* rng) const {
-  backbone(conditioning, state);
+  backbone(conditioning, {&state});
   if (rng) sample_noise(sampling, *rng);
 }
 
 FlowStep FlowLm::step(const at::Tensor& previous_latent, FlowLmState& state,
                       const Sampling& sampling, at::Generator& rng) const {
-  // NaN marks the beginning of speech and is replaced by the learnt BOS embedding.
-  at::Tensor sequence = previous_latent.view({1, 1, ldim_});
-  sequence = at::where(at::isnan(sequence), bos_emb_, sequence);
-  at::Tensor input = at::linear(sequence, input_linear_);
-  at::Tensor hidden = backbone(input, state).select(1, -1);  // [1, d]
+  return step(std::vector<StepRequest>{{&previous_latent, &state, &sampling, &rng}}).front();
+}
 
-  at::Tensor eos = at::linear(hidden, out_eos_weight_, out_eos_bias_);
-  FlowStep result;
-  result.eos_logit = eos.item<float>();
-  result.is_eos = (eos > sampling.eos_threshold).item<bool>();
-
-  // LSD decoding: x += flow(c, s=i/n, t=(i+1)/n, x) / n.
-  at::Tensor current = sample_noise(sampling, rng);
-  const int n = sampling.lsd_decode_steps;
-  at::Tensor ones = at::ones({1, 1}, at::kFloat);
-  for (int i = 0; i < n; ++i) {
-    const double s = static_cast<double>(i) / n, t = static_cast<double>(i + 1) / n;
-    at::Tensor flow_dir = flow_net_.forward(hidden, s * ones, t * ones, current);
-    current.add_(flow_dir / n);
+std::vector<FlowStep> FlowLm::step(const std::vector<StepRequest>& requests) const {
+  const int64_t n_rows = static_cast<int64_t>(requests.size());
+  std::vector<at::Tensor> previous;
+  std::vector<FlowLmState*> states;
+  for (const StepRequest& r : requests) {
+    previous.push_back(r.previous_latent->view({1, ldim_}));
+    states.push_back(r.state);
   }
-  result.latent = current;
-  return result;
+  // NaN marks the beginning of speech and is replaced by the learnt BOS embedding.
+  at::Tensor sequence = at::cat(previous, 0).view({n_rows, 1, ldim_});
+  sequence = at::where(at::isnan(sequence), bos_emb_, sequence);
+  at::Tensor hidden = backbone(input_linear_(sequence), states).select(1, -1);  // [N, d]
+
+  at::Tensor eos = out_eos_(hidden).contiguous();  // [N, 1]
+  std::vector<FlowStep> results(requests.size());
+  std::vector<at::Tensor> noise;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    results[i].eos_logit = eos.data_ptr<float>()[i];
+    // As the reference's `eos > threshold`: the threshold is compared as a float32.
+    results[i].is_eos =
+        results[i].eos_logit > static_cast<float>(requests[i].sampling->eos_threshold);
+    noise.push_back(sample_noise(*requests[i].sampling, *requests[i].rng));
+  }
+  at::Tensor current = at::cat(noise, 0);  // [N, ldim]
+
+  // LSD decoding: x += flow(c, s=i/n, t=(i+1)/n, x) / n, rows grouped by their n.
+  std::vector<int> counts;
+  for (const StepRequest& r : requests) counts.push_back(r.sampling->lsd_decode_steps);
+  std::vector<int> distinct = counts;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  for (int n : distinct) {
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < n_rows; ++i)
+      if (counts[static_cast<size_t>(i)] == n) rows.push_back(i);
+    const bool all = static_cast<int64_t>(rows.size()) == n_rows;
+    at::Tensor index = at::tensor(rows, at::kLong);
+    at::Tensor c = all ? hidden : hidden.index_select(0, index);
+    at::Tensor x = all ? current : current.index_select(0, index);
+    at::Tensor ones = at::ones({static_cast<int64_t>(rows.size()), 1}, at::kFloat);
+    for (int i = 0; i < n; ++i) {
+      const double s = static_cast<double>(i) / n, t = static_cast<double>(i + 1) / n;
+      at::Tensor flow_dir = flow_net_.forward(c, s * ones, t * ones, x);
+      x.add_(flow_dir / n);
+    }
+    if (!all) current.index_copy_(0, index, x);
+  }
+  for (int64_t i = 0; i < n_rows; ++i)
+    results[static_cast<size_t>(i)].latent = current[i].view({1, ldim_}).clone();
+  return results;
 }
 
 at::Tensor FlowLm::project_speaker(const at::Tensor& latents) const {

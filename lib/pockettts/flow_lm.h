@@ -37,6 +37,14 @@ struct FlowStep {
   bool is_eos = false;
 };
 
+// One stream's part of a generation step: its previous latent, state, sampling and generator.
+struct StepRequest {
+  const at::Tensor* previous_latent;  // [1, ldim]; NaN = beginning of speech
+  FlowLmState* state;
+  const Sampling* sampling;
+  at::Generator* rng;
+};
+
 class FlowLm {
  public:
   FlowLm(const WeightPath& vb, const FlowLMConfig& config, int64_t latent_dim, int64_t speaker_dim);
@@ -54,6 +62,11 @@ class FlowLm {
   // One generation step from the previous latent ([1, ldim]; NaN = beginning of speech).
   FlowStep step(const at::Tensor& previous_latent, FlowLmState& state, const Sampling& sampling,
                 at::Generator& rng) const;
+  // One step of several streams together (distinct states): the linear layers run on one row
+  // per stream, reading the weights once for all; attention, noise and EOS stay per stream.
+  // Every row gets the bits it would get alone (the kernels' order does not depend on the
+  // number of rows), so batching never changes a stream's audio.
+  std::vector<FlowStep> step(const std::vector<StepRequest>& requests) const;
 
   // Speaker conditioning from Mimi latents [B, T, speaker_dim] -> [B, T, d_model].
   at::Tensor project_speaker(const at::Tensor& latents) const;
@@ -68,16 +81,16 @@ class FlowLm {
   void compress(WeightFormat format);
 
  private:
-  at::Tensor backbone(const at::Tensor& input, FlowLmState& state) const;
+  at::Tensor backbone(const at::Tensor& input, const std::vector<FlowLmState*>& states) const;
   at::Tensor sample_noise(const Sampling& sampling, at::Generator& rng) const;
 
   int64_t d_model_, ldim_, num_heads_;
   at::Tensor embed_;  // [n_bins + 1, dim]
   at::Tensor bos_emb_, emb_std_, emb_mean_;
-  at::Tensor input_linear_;
+  Linear input_linear_;
   FlowTransformer transformer_;
   at::Tensor out_norm_weight_, out_norm_bias_;
-  at::Tensor out_eos_weight_, out_eos_bias_;
+  Linear out_eos_;
   FlowMlp flow_net_;
   at::Tensor speaker_proj_;
 };

@@ -113,9 +113,10 @@ class GenerationStream final : public AudioChunkStream {
     at::Tensor latent =
         at::full({1, flow_lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
     std::optional<int> eos_step;
+    StepBatcher::Session session(*impl_.batcher);  // steps batched with other streams' steps
     for (int step = 0; step < max_gen_len; ++step) {
       if (cancelled_) return;
-      FlowStep out = flow_lm.step(latent, state, sampling_, rng_);
+      FlowStep out = impl_.batcher->step(latent, state, sampling_, rng_);
       if (out.is_eos && !eos_step) eos_step = step;
       if (eos_step && step >= *eos_step + chunk.frames_after_eos) return;
       latents_.push(out.latent);

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "flow_lm.h"
 #include "mimi.h"
+#include "step_batcher.h"
 #include "text.h"
 #include "tts_model.h"
 
@@ -17,6 +18,9 @@ struct TTSModel::Impl {
   std::shared_ptr<const Tokenizer> tokenizer;
   std::unique_ptr<FlowLm> flow_lm;
   std::unique_ptr<Mimi> mimi;
+  // The steps of all streams on this model go through it (mutable through the pointer: streams
+  // hold the model const).
+  std::unique_ptr<StepBatcher> batcher;
   bool has_voice_cloning = true;
 
   Sampling sampling(const std::optional<SamplingOptions>& override_options) const;

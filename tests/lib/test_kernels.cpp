@@ -1,7 +1,9 @@
-// Tests of the weight-compressed linear layers (kernels/quantized_linear.h): the quantization
-// rule, and forward() against a double-precision reference with bounds derived from the
-// quantization and from f32 accumulation, for every kernel variant the CPU can run, on shapes
-// with odd tails; and the variants agreeing with each other.
+// Tests of the linear kernels: the weight-compressed layers (kernels/quantized_linear.h) and the
+// exact mode's f32 products (kernels/dense_linear.h). The quantization rule, and every product
+// against a double-precision reference with bounds derived from the quantization and from f32
+// accumulation, for every kernel variant the CPU can run, on shapes with odd tails; the
+// variants agreeing with each other; and each output's bits independent of the number of rows
+// computed with it (what batched streams rely on).
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/dense_linear.h"
 #include "kernels/quantized_linear.h"
 #include "test_util.h"
 
@@ -183,7 +186,101 @@ void check_all_shapes(WeightFormat f) {
     for (int64_t out : {1, 7, 64, 3072}) check_shape(in, out, f, (in + out) % 2 == 0, rng);
 }
 
+// dense_linear on `rows` rows against a double-precision reference; variants agree.
+void check_dense_shape(int64_t in, int64_t out, bool with_bias, std::mt19937& rng) {
+  const std::vector<float> w = random_weights(out, in, rng);
+  const std::vector<float> b = random_vector(static_cast<size_t>(out), rng, -0.5f, 0.5f);
+  for (int64_t rows : {1, 3, 8, 11}) {
+    const std::vector<float> x = random_vector(static_cast<size_t>(rows * in), rng, -2.0f, 2.0f);
+    const size_t n = static_cast<size_t>(rows * out);
+    std::vector<double> exact(n), mag(n);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t o = 0; o < out; ++o) {
+        double e = with_bias ? b[o] : 0.0, m = std::fabs(e);
+        for (int64_t i = 0; i < in; ++i) {
+          const double p = static_cast<double>(w[o * in + i]) * x[r * in + i];
+          e += p;
+          m += std::fabs(p);
+        }
+        exact[r * out + o] = e;
+        mag[r * out + o] = m;
+      }
+    }
+    std::vector<std::vector<float>> ys;
+    for (const std::string& v : variants()) {
+      ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+      std::vector<float> y(n, NAN);
+      pockettts::kernels::dense_linear(w.data(), with_bias ? b.data() : nullptr, out, in, x.data(),
+                                       rows, y.data());
+      for (size_t at = 0; at < n; ++at) {
+        const double slack = (static_cast<double>(in) + 2) * kU * mag[at] + 1e-30;
+        EXPECT_MSG(std::fabs(y[at] - exact[at]) <= slack,
+                   "%s f32 in=%ld out=%ld rows=%ld: y[%zu]=%.9g vs %.9g (slack %g)", v.c_str(), in,
+                   out, rows, at, y[at], exact[at], slack);
+      }
+      ys.push_back(std::move(y));
+    }
+    for (size_t k = 1; k < ys.size(); ++k)
+      for (size_t at = 0; at < n; ++at)
+        EXPECT_MSG(std::fabs(ys[k][at] - ys[0][at]) <= 1e-5 * mag[at] + 1e-30,
+                   "f32 in=%ld out=%ld rows=%ld: variants differ at %zu", in, out, rows, at);
+  }
+  QuantizedLinear::use_kernel("auto");
+}
+
+// y of `rows` rows at once must equal, bit for bit, each row computed alone.
+template <typename Forward>
+void check_rows_independent(const char* what, int64_t in, int64_t out, const Forward& forward,
+                            std::mt19937& rng) {
+  constexpr int64_t kRows = 11;  // more than one block of 8, with a tail
+  const std::vector<float> x = random_vector(static_cast<size_t>(kRows * in), rng, -2.0f, 2.0f);
+  for (int64_t rows : {int64_t{2}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{8}, kRows}) {
+    std::vector<float> together(static_cast<size_t>(rows * out)), alone(static_cast<size_t>(out));
+    forward(x.data(), rows, together.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      forward(x.data() + r * in, 1, alone.data());
+      EXPECT_MSG(std::memcmp(alone.data(), together.data() + r * out, alone.size() * 4) == 0,
+                 "%s in=%ld out=%ld: row %ld of %ld differs from the row alone", what, in, out, r,
+                 rows);
+    }
+  }
+}
+
 }  // namespace
+
+START_TEST(test_dense_shapes) {
+  std::mt19937 rng(99);
+  for (int64_t in : {1, 15, 17, 32, 1000, 1024})
+    for (int64_t out : {1, 7, 64, 3072}) check_dense_shape(in, out, (in + out) % 2 == 1, rng);
+}
+END_TEST
+
+START_TEST(test_rows_are_independent) {
+  std::mt19937 rng(2024);
+  for (const std::string& v : variants()) {
+    ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+    for (int64_t in : {17, 32, 256, 1024}) {
+      for (int64_t out : {1, 13, 96}) {
+        const std::vector<float> w = random_weights(out, in, rng);
+        const std::vector<float> b = random_vector(static_cast<size_t>(out), rng, -0.5f, 0.5f);
+        check_rows_independent((v + " f32").c_str(), in, out,
+                               [&](const float* x, int64_t rows, float* y) {
+                                 pockettts::kernels::dense_linear(w.data(), b.data(), out, in, x,
+                                                                  rows, y);
+                               },
+                               rng);
+        for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kBF16}) {
+          QuantizedLinear layer(w.data(), out, in, b.data(), f);
+          check_rows_independent(
+              (v + " " + name(f)).c_str(), in, out,
+              [&](const float* x, int64_t rows, float* y) { layer.forward(x, rows, y); }, rng);
+        }
+      }
+    }
+  }
+  QuantizedLinear::use_kernel("auto");
+}
+END_TEST
 
 START_TEST(test_int8_shapes) { check_all_shapes(WeightFormat::kInt8); }
 END_TEST
@@ -282,6 +379,8 @@ int main() {
   tcase_add_test(tc, test_int8_shapes);
   tcase_add_test(tc, test_bf16_shapes);
   tcase_add_test(tc, test_model_shapes);
+  tcase_add_test(tc, test_dense_shapes);
+  tcase_add_test(tc, test_rows_are_independent);
   tcase_add_test(tc, test_env_forces_portable);
   tcase_add_test(tc, test_default_is_best);
   tcase_add_test(tc, test_move_and_errors);

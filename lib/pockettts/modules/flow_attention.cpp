@@ -40,12 +40,25 @@ FlowKvCache FlowAttention::init_cache(int64_t batch, int64_t capacity) const {
           0};
 }
 
-at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& state) const {
-  const int64_t b = x.size(0), t = x.size(1), d = head_dim();
+at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& cache) const {
+  return out_proj_(attend(in_proj_(x), cache));
+}
+
+at::Tensor FlowAttention::forward(const at::Tensor& x,
+                                  const std::vector<FlowKvCache*>& caches) const {
+  at::Tensor projected = in_proj_(x);
+  if (caches.size() == 1) return out_proj_(attend(projected, *caches.front()));
+  std::vector<at::Tensor> outputs;
+  for (size_t n = 0; n < caches.size(); ++n)
+    outputs.push_back(attend(projected.narrow(0, static_cast<int64_t>(n), 1), *caches[n]));
+  return out_proj_(at::cat(outputs, 0));
+}
+
+at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state) const {
+  const int64_t b = projected.size(0), t = projected.size(1), d = head_dim();
   const int64_t end = state.end;
   state.reserve(end + t);
 
-  at::Tensor projected = in_proj_(x);
   at::Tensor packed = projected.view({b, t, 3, num_heads_, d});
   at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
   std::tie(q, k) = apply_rope(q, k, end, max_period_);
@@ -55,16 +68,16 @@ at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& state) const
   at::Tensor keys = state.cache.select(0, 0).narrow(1, 0, end + t);
   at::Tensor values = state.cache.select(0, 1).narrow(1, 0, end + t);
 
-  // Causal mask as the reference builds it: log(tril(ones)) gives 0 / -inf.
-  at::Tensor ones = at::full({t, t + end}, 1.0, x.options());
-  at::Tensor mask = at::log(at::tril(ones, end));
-
   at::Tensor qh = q.transpose(1, 2), kh = keys.transpose(1, 2), vh = values.transpose(1, 2);
   at::Tensor scores = at::matmul(qh, kh.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
-  scores = scores + mask;
+  if (t > 1) {
+    // Causal mask as the reference builds it: log(tril(ones)) gives 0 / -inf. One new position
+    // sees every key: its mask is all zeros, and adding it would change nothing.
+    at::Tensor ones = at::full({t, t + end}, 1.0, projected.options());
+    scores = scores + at::log(at::tril(ones, end));
+  }
   at::Tensor weights = at::softmax(scores, -1);
-  at::Tensor out = at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
-  return out_proj_(out);
+  return at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
 }
 
 }  // namespace pockettts

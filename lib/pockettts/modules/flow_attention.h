@@ -3,6 +3,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 #include "modules/linear.h"
 #include "weights.h"
 
@@ -27,12 +29,18 @@ class FlowAttention {
   // x: [B, T, d]. Appends T positions to `cache` (the caller advances cache.end afterwards,
   // as the reference's increment_step does).
   at::Tensor forward(const at::Tensor& x, FlowKvCache& cache) const;
+  // Several streams at once, one row each: x [N, 1, d], caches[n] the cache of stream n. The
+  // projections run on all N rows (one weight read), the attention per stream.
+  at::Tensor forward(const at::Tensor& x, const std::vector<FlowKvCache*>& caches) const;
 
   int64_t num_heads() const { return num_heads_; }
   int64_t head_dim() const { return embed_dim_ / num_heads_; }
   void compress(WeightFormat format);
 
  private:
+  // Attention of one stream: projected [B, T, 3d] (q, k, v) against `cache`, [B, T, d] out.
+  at::Tensor attend(const at::Tensor& projected, FlowKvCache& cache) const;
+
   int64_t embed_dim_;
   int64_t num_heads_;
   double max_period_;

@@ -57,10 +57,17 @@ std::vector<FlowKvCache> FlowTransformer::init_caches(int64_t batch, int64_t cap
 }
 
 at::Tensor FlowTransformer::forward(at::Tensor x, std::vector<FlowKvCache>& caches) const {
+  return forward(std::move(x), std::vector<std::vector<FlowKvCache>*>{&caches});
+}
+
+at::Tensor FlowTransformer::forward(at::Tensor x,
+                                    const std::vector<std::vector<FlowKvCache>*>& caches) const {
+  std::vector<FlowKvCache*> layer_caches(caches.size());
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    x = layer.rest.add_attention(x,
-                                 layer.attention.forward(layer.rest.attention_input(x), caches[i]));
+    for (size_t n = 0; n < caches.size(); ++n) layer_caches[n] = &(*caches[n])[i];
+    x = layer.rest.add_attention(
+        x, layer.attention.forward(layer.rest.attention_input(x), layer_caches));
     x = layer.rest.feed_forward(x);
   }
   return x;

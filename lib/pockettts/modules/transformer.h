@@ -32,6 +32,8 @@ class FlowTransformer {
                   int64_t dim_feedforward, double max_period);
   std::vector<FlowKvCache> init_caches(int64_t batch, int64_t capacity) const;
   at::Tensor forward(at::Tensor x, std::vector<FlowKvCache>& caches) const;
+  // One row per stream: x [N, 1, d], caches[n] the layer caches of stream n.
+  at::Tensor forward(at::Tensor x, const std::vector<std::vector<FlowKvCache>*>& caches) const;
   size_t num_layers() const { return layers_.size(); }
   void compress(WeightFormat format);
   const FlowAttention& attention(size_t i) const { return layers_[i].attention; }

@@ -1,0 +1,142 @@
+// Many streams, one model (StepBatcher, FlowLm::step over several streams): a batched step gives
+// every stream the bits of its step alone, in every precision and with mixed sampling settings,
+// and concurrent streams are really batched.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <limits>
+#include <thread>
+
+#include "model_fixture.h"
+
+using namespace pockettts;
+using namespace pockettts_test;
+
+namespace {
+
+std::shared_ptr<const TTSModel> load(Precision precision) {
+  LoadOptions options;
+  options.config = data_path("tiny/config.yaml");
+  options.precision = precision;
+  return TTSModel::load_model(options);
+}
+
+// Three streams in different places: a fresh voice at its first step (NaN latent), and two that
+// already spoke different texts, with their own generators, temperatures and LSD steps.
+struct Streams {
+  std::vector<FlowLmState> states;
+  std::vector<at::Tensor> latents;
+  std::vector<Sampling> sampling;
+  std::vector<at::Generator> rngs;
+};
+
+Streams make_streams(const TTSModel& model, const VoiceState& voice) {
+  const FlowLm& lm = *model.impl().flow_lm;
+  Streams s;
+  const char* texts[] = {"", "Hello there.", "A longer sentence, with a comma and more words."};
+  for (int i = 0; i < 3; ++i) {
+    FlowLmState state = voice.impl().state.clone();
+    Sampling sampling;
+    sampling.temp = i == 0 ? 0.0 : 0.7;
+    sampling.lsd_decode_steps = i == 2 ? 4 : 1;
+    if (i == 1) sampling.noise_clamp = 1.5;
+    at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(100 + i);
+    at::Tensor latent =
+        at::full({1, lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
+    if (texts[i][0] != '\0') {
+      std::vector<int64_t> ids;
+      for (int id : model.impl().tokenizer->encode(texts[i])) ids.push_back(id);
+      state.reserve(state.length() + static_cast<int64_t>(ids.size()) + 8);
+      lm.prompt_text(at::tensor(ids, at::kLong), state, sampling, &rng);
+      for (int k = 0; k <= i; ++k) latent = lm.step(latent, state, sampling, rng).latent;
+    }
+    s.states.push_back(std::move(state));
+    s.latents.push_back(latent);
+    s.sampling.push_back(sampling);
+    s.rngs.push_back(rng);
+  }
+  return s;
+}
+
+void check_batched_equals_alone(Precision precision) {
+  c10::InferenceMode guard;
+  auto model = load(precision);
+  const FlowLm& lm = *model->impl().flow_lm;
+  VoiceState voice = model->get_state_for_audio_prompt(voice_wav());
+  Streams alone = make_streams(*model, voice), batched = make_streams(*model, voice);
+
+  std::vector<StepRequest> requests;
+  for (size_t i = 0; i < 3; ++i)
+    requests.push_back(
+        {&batched.latents[i], &batched.states[i], &batched.sampling[i], &batched.rngs[i]});
+  for (int step = 0; step < 3; ++step) {
+    std::vector<FlowStep> together = lm.step(requests);
+    for (size_t i = 0; i < 3; ++i) {
+      FlowStep one = lm.step(alone.latents[i], alone.states[i], alone.sampling[i], alone.rngs[i]);
+      ck_assert_msg(at::equal(together[i].latent, one.latent),
+                    "%s step %d stream %zu: batched latent differs from the stream alone",
+                    precision_name(precision), step, i);
+      ck_assert_msg(together[i].eos_logit == one.eos_logit, "%s: EOS logit differs",
+                    precision_name(precision));
+      const int64_t end = alone.states[i].length();
+      ck_assert_int_eq(batched.states[i].length(), end);
+      for (size_t l = 0; l < alone.states[i].layers.size(); ++l)
+        ck_assert(at::equal(batched.states[i].layers[l].cache.narrow(2, 0, end),
+                            alone.states[i].layers[l].cache.narrow(2, 0, end)));
+      alone.latents[i] = one.latent;
+      batched.latents[i] = together[i].latent;
+    }
+  }
+}
+
+}  // namespace
+
+START_TEST(test_batched_step_equals_steps_alone_fp32) {
+  check_batched_equals_alone(Precision::kFp32);
+}
+END_TEST
+
+START_TEST(test_batched_step_equals_steps_alone_int8) {
+  check_batched_equals_alone(Precision::kInt8);
+}
+END_TEST
+
+// Four streams at once through the public API: each gets the audio it gets alone, and the
+// batcher ran fewer batches than steps (several streams shared weight reads).
+START_TEST(test_concurrent_streams_are_batched) {
+  auto model = load_tiny("config.yaml", 0.7f, 1, 1e9f);  // EOS out of reach: 4 long runs
+  VoiceState voice = model->get_state_for_audio_prompt(voice_wav());
+  const char* text = "Four voices speak at the same time, one model serves them all.";
+  std::vector<std::vector<float>> expected, results(4);
+  for (int i = 0; i < 4; ++i) {
+    GenerateOptions options;
+    options.seed = 10 + i;
+    expected.push_back(model->generate_audio(voice, text, options));
+  }
+  const StepBatcher& batcher = *model->impl().batcher;
+  const size_t batches0 = batcher.batches_run(), rows0 = batcher.rows_run();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      GenerateOptions options;
+      options.seed = 10 + i;
+      results[i] = model->generate_audio(voice, text, options);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 4; ++i) ck_assert_msg(results[i] == expected[i], "stream %d differs", i);
+  const size_t batches = batcher.batches_run() - batches0, rows = batcher.rows_run() - rows0;
+  std::printf("4 streams: %zu steps in %zu batches\n", rows, batches);
+  ck_assert_msg(batches < rows, "no step was batched (%zu steps, %zu batches)", rows, batches);
+}
+END_TEST
+
+int main() {
+  Suite* suite = suite_create("batching");
+  TCase* tc = tcase_create("batching");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_batched_step_equals_steps_alone_fp32);
+  tcase_add_test(tc, test_batched_step_equals_steps_alone_int8);
+  tcase_add_test(tc, test_concurrent_streams_are_batched);
+  suite_add_tcase(suite, tc);
+  return run_suite(suite);
+}
