@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   std::normal_distribution<float> dist(0.0f, 0.05f);
   std::vector<float> w(static_cast<size_t>(kOut * kIn));
   for (auto& e : w) e = dist(rng);
-  std::vector<float> x(8 * kIn), y(8 * kOut);
+  std::vector<float> x(64 * kIn), y(64 * kOut);
   for (auto& e : x) e = dist(rng);
 
   auto copies_for = [&](double bytes) {
@@ -102,14 +102,14 @@ int main(int argc, char** argv) {
       });
       report("f32 at::mv", 1, name, ms, bytes);
       // The exact mode's own kernel on the same row-major tensors (kernels/dense_linear.h).
-      for (int64_t rows : {1, 4, 8}) {
+      for (int64_t rows : {1, 4, 8, 16, 32, 64}) {
         ms = time_calls(repeats, std::max(k, 20), [&](int i) {
           pockettts::kernels::dense_linear(ws[static_cast<size_t>(i % k)].data_ptr<float>(),
                                            nullptr, kOut, kIn, x.data(), rows, y.data());
         });
         report("f32 dense_linear", rows, name, ms, bytes);
       }
-      for (int64_t rows : {1, 4}) {
+      for (int64_t rows : {1, 4, 16, 32, 64}) {
         const at::Tensor xr = at::from_blob(x.data(), {rows, kIn}, at::kFloat);
         ms = time_calls(repeats, std::max(k, 20), [&](int i) {
           volatile float sink = at::linear(xr, ws[static_cast<size_t>(i % k)]).data_ptr<float>()[0];
@@ -117,6 +117,26 @@ int main(int argc, char** argv) {
         });
         report("f32 at::linear", rows, name, ms, bytes);
       }
+    }
+  }
+
+  // The transposed shape (1024 x 4096, the feed-forward's second layer): long rows of x.
+  {
+    std::vector<float> xt(64 * 4096), yt(64 * 1024);
+    for (auto& e : xt) e = dist(rng);
+    const at::Tensor wt = at::from_blob(w.data(), {kIn, kOut}, at::kFloat).clone();
+    for (int64_t rows : {1, 8, 16, 32, 64}) {
+      const double ms = time_calls(repeats, 20, [&](int) {
+        pockettts::kernels::dense_linear(wt.data_ptr<float>(), nullptr, kIn, kOut, xt.data(), rows,
+                                         yt.data());
+      });
+      report("f32 dense_linear 1024x4096", rows, "hot", ms, 4.0 * kOut * kIn);
+      const at::Tensor xr = at::from_blob(xt.data(), {rows, kOut}, at::kFloat);
+      const double ms2 = time_calls(repeats, 20, [&](int) {
+        volatile float sink = at::linear(xr, wt).data_ptr<float>()[0];
+        (void)sink;
+      });
+      report("f32 at::linear 1024x4096", rows, "hot", ms2, 4.0 * kOut * kIn);
     }
   }
 

@@ -113,10 +113,10 @@ class GenerationStream final : public AudioChunkStream {
     at::Tensor latent =
         at::full({1, flow_lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
     std::optional<int> eos_step;
-    StepBatcher::Session session(*impl_.batcher);  // steps batched with other streams' steps
+    StreamScheduler::Session session(*impl_.scheduler);  // generating: steps batched with others
     for (int step = 0; step < max_gen_len; ++step) {
       if (cancelled_) return;
-      FlowStep out = impl_.batcher->step(latent, state, sampling_, rng_);
+      FlowStep out = impl_.scheduler->step(latent, state, sampling_, rng_);
       if (out.is_eos && !eos_step) eos_step = step;
       if (eos_step && step >= *eos_step + chunk.frames_after_eos) return;
       latents_.push(out.latent);
@@ -137,7 +137,11 @@ class GenerationStream final : public AudioChunkStream {
         if (std::holds_alternative<ChunkStart>(*item)) {
           state = mimi.init_decoder_state();  // a new decoder state per text chunk
         } else if (auto* latent = std::get_if<at::Tensor>(&*item)) {
-          at::Tensor frame = mimi.decode_frame(impl_.flow_lm->denormalize(*latent), state);
+          at::Tensor frame;
+          {
+            StreamScheduler::DecodeSlot slot(*impl_.scheduler);  // leaves the steps a core
+            frame = mimi.decode_frame(impl_.flow_lm->denormalize(*latent), state);
+          }
           frame = frame.reshape({-1}).contiguous();
           const float* data = frame.data_ptr<float>();
           audio_.push(std::vector<float>(data, data + frame.numel()));

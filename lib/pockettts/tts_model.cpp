@@ -201,7 +201,7 @@ std::shared_ptr<const TTSModel> TTSModel::load_model(const LoadOptions& options)
   weights->check_all_taken();
   if (options.precision == Precision::kBf16) impl->flow_lm->compress(WeightFormat::kBF16);
   if (options.precision == Precision::kInt8) impl->flow_lm->compress(WeightFormat::kInt8);
-  impl->batcher = std::make_unique<StepBatcher>(*impl->flow_lm);
+  impl->scheduler = std::make_unique<StreamScheduler>(*impl->flow_lm);
 
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);

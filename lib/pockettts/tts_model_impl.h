@@ -6,7 +6,7 @@
 #include "config.h"
 #include "flow_lm.h"
 #include "mimi.h"
-#include "step_batcher.h"
+#include "stream_scheduler.h"
 #include "text.h"
 #include "tts_model.h"
 
@@ -20,7 +20,7 @@ struct TTSModel::Impl {
   std::unique_ptr<Mimi> mimi;
   // The steps of all streams on this model go through it (mutable through the pointer: streams
   // hold the model const).
-  std::unique_ptr<StepBatcher> batcher;
+  std::unique_ptr<StreamScheduler> scheduler;
   bool has_voice_cloning = true;
 
   Sampling sampling(const std::optional<SamplingOptions>& override_options) const;

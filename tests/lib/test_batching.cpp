@@ -1,4 +1,4 @@
-// Many streams, one model (StepBatcher, FlowLm::step over several streams): a batched step gives
+// Many streams, one model (StreamScheduler, FlowLm::step over several streams): a batched step gives
 // every stream the bits of its step alone, in every precision and with mixed sampling settings,
 // and concurrent streams are really batched.
 #include <ATen/CPUGeneratorImpl.h>
@@ -112,7 +112,7 @@ START_TEST(test_concurrent_streams_are_batched) {
     options.seed = 10 + i;
     expected.push_back(model->generate_audio(voice, text, options));
   }
-  const StepBatcher& batcher = *model->impl().batcher;
+  const StreamScheduler& batcher = *model->impl().scheduler;
   const size_t batches0 = batcher.batches_run(), rows0 = batcher.rows_run();
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {

@@ -218,19 +218,22 @@ void matvec_bf16_avx512(const PackedWeights& w, const float* x, int64_t rows, fl
 }
 
 void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kMaxBlockRows) {
-    const int64_t n = std::min(kMaxBlockRows, rows - r0);
+  // Blocks of up to kDenseRowBlock rows (their x stays in L2), and within a block every row
+  // against one block of 8 outputs before the next: the outputs' weights come from memory once
+  // per row block and stay in L1/L2 for the passes over the rows.
+  for (int64_t r0 = 0; r0 < rows; r0 += kDenseRowBlock) {
+    const int64_t r1 = std::min(rows, r0 + kDenseRowBlock);
     for (int64_t o0 = 0; o0 < w.out; o0 += kTileRows) {
-      int64_t r = 0;
-      while (r < n) {  // passes of 3, 2 or 1 rows, balanced as in run_block
-        const int64_t left = n - r;
+      int64_t r = r0;
+      while (r < r1) {  // passes of 3, 2 or 1 rows, balanced as in run_block
+        const int64_t left = r1 - r;
         const int64_t g = left == 4 ? 2 : std::min<int64_t>(3, left);
         if (g == 3) {
-          f32_pass<3>(w, o0, x, r0 + r, y);
+          f32_pass<3>(w, o0, x, r, y);
         } else if (g == 2) {
-          f32_pass<2>(w, o0, x, r0 + r, y);
+          f32_pass<2>(w, o0, x, r, y);
         } else {
-          f32_pass<1>(w, o0, x, r0 + r, y);
+          f32_pass<1>(w, o0, x, r, y);
         }
         r += g;
       }

@@ -84,17 +84,20 @@ void matvec_bf16_portable(const PackedWeights& w, const float* x, int64_t rows, 
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y) {
   constexpr int kDenseLanes = 16;
   const int64_t full = w.in / kDenseLanes * kDenseLanes;
-  for (int64_t o = 0; o < w.out; ++o) {
-    const float* wrow = w.data + o * w.in;
-    for (int64_t r = 0; r < rows; ++r) {  // the row of weights stays in L1 across rows of x
-      const float* xr = x + r * w.in;
-      float a[kDenseLanes] = {};
-      for (int64_t i = 0; i < full; i += kDenseLanes)
-        for (int l = 0; l < kDenseLanes; ++l) a[l] += wrow[i + l] * xr[i + l];
-      for (int64_t i = full; i < w.in; ++i) a[i - full] += wrow[i] * xr[i];
-      for (int width = kDenseLanes / 2; width > 0; width /= 2)
-        for (int l = 0; l < width; ++l) a[l] += a[l + width];
-      y[r * w.out + o] = w.bias != nullptr ? a[0] + w.bias[o] : a[0];
+  for (int64_t r0 = 0; r0 < rows; r0 += kDenseRowBlock) {
+    const int64_t r1 = std::min(rows, r0 + kDenseRowBlock);
+    for (int64_t o = 0; o < w.out; ++o) {
+      const float* wrow = w.data + o * w.in;
+      for (int64_t r = r0; r < r1; ++r) {  // the row of weights stays in L1 across rows of x
+        const float* xr = x + r * w.in;
+        float a[kDenseLanes] = {};
+        for (int64_t i = 0; i < full; i += kDenseLanes)
+          for (int l = 0; l < kDenseLanes; ++l) a[l] += wrow[i + l] * xr[i + l];
+        for (int64_t i = full; i < w.in; ++i) a[i - full] += wrow[i] * xr[i];
+        for (int width = kDenseLanes / 2; width > 0; width /= 2)
+          for (int l = 0; l < width; ++l) a[l] += a[l + width];
+        y[r * w.out + o] = w.bias != nullptr ? a[0] + w.bias[o] : a[0];
+      }
     }
   }
 }

@@ -9,9 +9,9 @@ namespace pockettts {
 
 Linear::Linear(at::Tensor weight, at::Tensor bias)
     : weight_(std::move(weight)), bias_(std::move(bias)) {
-  // Views into the mapped checkpoint are contiguous; anything else is made so once, here.
-  weight_ = weight_.contiguous();
-  if (bias_.defined()) bias_ = bias_.contiguous();
+  // Views into the mapped checkpoint are contiguous f32; anything else is made so once, here.
+  weight_ = weight_.to(at::kFloat).contiguous();
+  if (bias_.defined()) bias_ = bias_.to(at::kFloat).contiguous();
   out_ = weight_.size(0);
   in_ = weight_.size(1);
 }
@@ -32,12 +32,12 @@ void Linear::compress(WeightFormat format) {
 }
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
+  // Our kernels, not at::linear: libtorch sends few-row products (every generation step) through
+  // GEMM, which repacks the weights on every call and reads them at a third of the speed, and
+  // its GEMM is slower than the f32 kernel up to a few hundred rows too (docs/performance.md).
+  // Each output's summation order does not depend on the number of rows, so batched streams
+  // get the bits of a stream alone (kernels/dense_linear.h).
   const int64_t rows = x.numel() / in_;
-  if (!compressed_ && rows > kMaxDenseRows) return at::linear(x, weight_, bias_);
-  // A few rows (every generation step, one per stream): our matrix-vector kernels. libtorch
-  // sends them through GEMM, which repacks the weights on every call and reads them at a third
-  // of the speed; and each output's summation order must not depend on the number of rows, so
-  // that batched streams get the bits of a stream alone (kernels/dense_linear.h).
   at::Tensor input = x.reshape({rows, in_}).contiguous();
   auto sizes = x.sizes().vec();
   sizes.back() = out_;

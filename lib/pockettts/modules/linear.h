@@ -1,6 +1,5 @@
 // A linear layer whose weights are either the checkpoint's F32 tensor (exact mode) or a
-// compressed copy (bf16 / int8 fast modes, see kernels/). Up to kMaxDenseRows rows go through
-// our matrix-vector kernels, more (prompts, Mimi) through at::linear (GEMM, as the reference).
+// compressed copy (bf16 / int8 fast modes), computed by our kernels (see kernels/).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -17,7 +16,6 @@ enum class WeightFormat;
 
 class Linear {
  public:
-  static constexpr int64_t kMaxDenseRows = 8;
 
   Linear() = default;
   Linear(at::Tensor weight, at::Tensor bias);
