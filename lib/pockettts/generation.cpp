@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "blocking_queue.h"
+#include "kernels/worker_pool.h"
 #include "log.h"
 #include "text.h"
 #include "tts_model_impl.h"
@@ -108,7 +109,11 @@ class GenerationStream final : public AudioChunkStream {
     state.reserve(state.length() + n_tokens + max_gen_len);
 
     at::Tensor tokens = at::tensor(chunk.tokens, at::kLong);
-    flow_lm.prompt_text(tokens, state, sampling_, &rng_);
+    {
+      // The decoder has nothing to do yet: the prompt may take every idle core.
+      kernels::ComputeScope scope(impl_.scheduler->idle_cores());
+      flow_lm.prompt_text(tokens, state, sampling_, &rng_);
+    }
 
     at::Tensor latent =
         at::full({1, flow_lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
@@ -116,7 +121,7 @@ class GenerationStream final : public AudioChunkStream {
     StreamScheduler::Session session(*impl_.scheduler);  // generating: steps batched with others
     for (int step = 0; step < max_gen_len; ++step) {
       if (cancelled_) return;
-      FlowStep out = impl_.scheduler->step(latent, state, sampling_, rng_);
+      FlowStep out = impl_.scheduler->step(latent, state, sampling_, rng_, step == 0);
       if (out.is_eos && !eos_step) eos_step = step;
       if (eos_step && step >= *eos_step + chunk.frames_after_eos) return;
       latents_.push(out.latent);

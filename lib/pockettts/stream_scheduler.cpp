@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "kernels/worker_pool.h"
+
 #include <vector>
 
 
@@ -59,8 +61,8 @@ StreamScheduler::DecodeSlot::~DecodeSlot() {
 }
 
 FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& state,
-                           const Sampling& sampling, at::Generator& rng) {
-  Pending me{{&previous_latent, &state, &sampling, &rng}, {}, nullptr, false};
+                           const Sampling& sampling, at::Generator& rng, bool first) {
+  Pending me{{&previous_latent, &state, &sampling, &rng}, {}, nullptr, first, false};
   std::unique_lock<std::mutex> lock(mutex_);
   queue_.push_back(&me);
   changed_.notify_all();
@@ -88,10 +90,13 @@ void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
     requests.push_back(queue_.front()->request);
     queue_.pop_front();
   }
+  bool all_first = decoding_ == 0;
+  for (const Pending* p : batch) all_first = all_first && p->first;
   lock.unlock();
   std::vector<FlowStep> results;
   std::exception_ptr error;
   try {
+    kernels::ComputeScope scope(all_first ? cores_ : 1);
     results = flow_lm_.step(requests);
   } catch (...) {
     error = std::current_exception();
@@ -109,6 +114,11 @@ void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
   rows_ += batch.size();
   running_ = false;
   changed_.notify_all();
+}
+
+int StreamScheduler::idle_cores() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return active_ == 0 && decoding_ == 0 && !running_ ? cores_ : 1;
 }
 
 size_t StreamScheduler::batches_run() const {

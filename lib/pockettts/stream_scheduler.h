@@ -14,6 +14,9 @@
 // gets a fraction of a core, the decoders run dry, cores idle. So while any stream is generating,
 // at most (cores - 1) frames are decoded at once (DecodeSlot), which leaves the step a core;
 // latents queue meanwhile, and once generation ends every core decodes.
+//
+// Spare cores. Work that has the machine to itself (idle_cores(), a batch of first steps) splits
+// its products over the cores (kernels/worker_pool.h): the first chunk comes sooner.
 #pragma once
 
 #include <chrono>
@@ -63,9 +66,14 @@ class StreamScheduler {
   };
 
   // FlowLm::step for one stream, run in a batch with the steps other threads are waiting for.
-  // Blocks until done; rethrows the batch's error, if any.
+  // Blocks until done; rethrows the batch's error, if any. `first`: the stream's first step of
+  // a text (its decoder has nothing to do yet: a batch of first steps may use every core).
   FlowStep step(const at::Tensor& previous_latent, FlowLmState& state, const Sampling& sampling,
-                at::Generator& rng);
+                at::Generator& rng, bool first = false);
+
+  // The cores a one-off job (a text prompt, a voice prompt) may use now: all of them when no
+  // stream generates or decodes, else 1. For a kernels::ComputeScope.
+  int idle_cores() const;
 
   // For tests and the benchmark: batches run and rows stepped so far.
   size_t batches_run() const;
@@ -77,6 +85,7 @@ class StreamScheduler {
     StepRequest request;
     FlowStep result;
     std::exception_ptr error;
+    bool first = false;
     bool done = false;
   };
   void run_batch(std::unique_lock<std::mutex>& lock);

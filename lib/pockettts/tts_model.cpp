@@ -10,6 +10,7 @@
 #include "audio_io.h"
 #include "generation.h"
 #include "kernels/quantized_linear.h"
+#include "kernels/worker_pool.h"
 #include "log.h"
 #include "resources.h"
 #include "tts_model_impl.h"
@@ -156,11 +157,13 @@ Sampling TTSModel::Impl::sampling(const std::optional<SamplingOptions>& o) const
 }
 
 at::Tensor TTSModel::Impl::encode_audio(const at::Tensor& audio) const {
+  kernels::ComputeScope scope(scheduler->idle_cores());  // spare cores, when no stream runs
   at::Tensor latent = mimi->encode_to_latent(audio.view({1, 1, -1}));
   return flow_lm->project_speaker(latent.transpose(-1, -2).to(at::kFloat));
 }
 
 FlowLmState TTSModel::Impl::state_for_prompt(const at::Tensor& prompt) const {
+  kernels::ComputeScope scope(scheduler->idle_cores());
   FlowLmState state = flow_lm->init_state(prompt.size(1));
   flow_lm->prompt_audio(prompt, state, sampling(std::nullopt), nullptr);
   return state;

@@ -3,8 +3,8 @@
 //
 // Every output is one dot product summed in an order that depends only on `in`, never on how many
 // rows are computed together: a step run for one stream and the same step batched with others
-// give the same bits (StreamScheduler relies on this). The order differs from BLAS (the reference's)
-// by f32 rounding only (~1e-7 relative per product).
+// give the same bits (StreamScheduler relies on this). The order differs from BLAS (the
+// reference's) by f32 rounding only (~1e-7 relative per product).
 //
 // Plain pointers, no libtorch (core library, see quantized_linear.h).
 #pragma once

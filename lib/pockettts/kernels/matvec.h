@@ -34,7 +34,10 @@ struct DenseWeights {
   const float* data;
   const float* bias;  // [out] or null
   int64_t in, out;
+  int64_t y_stride;  // floats between rows of y (out, or more for a range of the outputs)
 };
+// Products below this many multiply-adds stay on one thread (a hand-off costs ~10-20 us).
+constexpr int64_t kParallelMinMacs = int64_t{1} << 21;
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y);
 void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y);
 // Whether the AVX-512 variants are the ones in use (QuantizedLinear::kernel_name()).

@@ -39,7 +39,7 @@ POCKETTTS_AVX512 inline void finish(const __m512 (&acc)[kTileRows][G], const Pac
       float s = _mm512_reduce_add_ps(acc[o][g]);
       if (w.scale != nullptr) s *= w.scale[oo];
       if (w.bias != nullptr) s += w.bias[oo];
-      y[(r0 + g) * w.out + oo] = s;
+      y[(r0 + g) * w.y_stride + oo] = s;
     }
   }
 }
@@ -174,7 +174,7 @@ POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, int64_t o0, const float* x
     for (int g = 0; g < G; ++g) {
       float s = _mm512_reduce_add_ps(acc[o][g]);
       if (w.bias != nullptr) s += w.bias[o0 + o];
-      y[(r0 + g) * w.out + o0 + o] = s;
+      y[(r0 + g) * w.y_stride + o0 + o] = s;
     }
   }
 }
@@ -195,7 +195,7 @@ void matvec_int8_avx512(const PackedWeights& w, const float* x, int64_t rows, fl
       std::memcpy(xp + r * w.in_pad, x + (r0 + r) * w.in, static_cast<size_t>(w.in) * 4);
       std::fill(xp + r * w.in_pad + w.in, xp + (r + 1) * w.in_pad, 0.0f);
     }
-    run_block<int8_pass<1>, int8_pass<2>, int8_pass<3>>(w, xp, n, y + r0 * w.out);
+    run_block<int8_pass<1>, int8_pass<2>, int8_pass<3>>(w, xp, n, y + r0 * w.y_stride);
   }
 }
 
@@ -213,7 +213,7 @@ void matvec_bf16_avx512(const PackedWeights& w, const float* x, int64_t rows, fl
         dst[i] = from < w.in ? src[from] : 0.0f;
       }
     }
-    run_block<bf16_pass<1>, bf16_pass<2>, bf16_pass<3>>(w, xp, n, y + r0 * w.out);
+    run_block<bf16_pass<1>, bf16_pass<2>, bf16_pass<3>>(w, xp, n, y + r0 * w.y_stride);
   }
 }
 

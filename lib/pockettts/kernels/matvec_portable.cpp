@@ -49,7 +49,7 @@ void block(const PackedWeights& w, const float* xp, int64_t rows, float* y) {
         const int64_t oo = ob * kTileRows + o;
         if (w.scale != nullptr) s *= w.scale[oo];
         if (w.bias != nullptr) s += w.bias[oo];
-        y[r * w.out + oo] = s;
+        y[r * w.y_stride + oo] = s;
       }
     }
   }
@@ -65,7 +65,7 @@ void matvec(const PackedWeights& w, const float* x, int64_t rows, float* y) {
       std::memcpy(xp + r * w.in_pad, x + (r0 + r) * w.in, static_cast<size_t>(w.in) * 4);
       std::fill(xp + r * w.in_pad + w.in, xp + (r + 1) * w.in_pad, 0.0f);
     }
-    block<T>(w, xp, n, y + r0 * w.out);
+    block<T>(w, xp, n, y + r0 * w.y_stride);
   }
 }
 
@@ -96,7 +96,7 @@ void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, fl
         for (int64_t i = full; i < w.in; ++i) a[i - full] += wrow[i] * xr[i];
         for (int width = kDenseLanes / 2; width > 0; width /= 2)
           for (int l = 0; l < width; ++l) a[l] += a[l + width];
-        y[r * w.out + o] = w.bias != nullptr ? a[0] + w.bias[o] : a[0];
+        y[r * w.y_stride + o] = w.bias != nullptr ? a[0] + w.bias[o] : a[0];
       }
     }
   }

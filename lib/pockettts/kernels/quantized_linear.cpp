@@ -16,6 +16,7 @@
 #include <string>
 
 #include "kernels/matvec.h"
+#include "kernels/worker_pool.h"
 
 namespace pockettts {
 namespace {
@@ -137,20 +138,34 @@ kernels::PackedWeights QuantizedLinear::packed() const {
                                 in_pad_,
                                 out_pad_,
                                 format_ == WeightFormat::kInt8 ? scale_.data() : nullptr,
-                                bias_.empty() ? nullptr : bias_.data()};
+                                bias_.empty() ? nullptr : bias_.data(),
+                                out_};
 }
 
 void QuantizedLinear::forward(const float* x, int64_t rows, float* y) const {
   if (rows <= 0) return;
-  const kernels::PackedWeights w = packed();
+  const kernels::PackedWeights all = packed();
   const bool int8 = format_ == WeightFormat::kInt8;
+  kernels::MatvecFn fn = int8 ? kernels::matvec_int8_portable : kernels::matvec_bf16_portable;
 #if defined(__x86_64__)
-  if (current_variant() == kAvx512) {
-    (int8 ? kernels::matvec_int8_avx512 : kernels::matvec_bf16_avx512)(w, x, rows, y);
-    return;
-  }
+  if (current_variant() == kAvx512)
+    fn = int8 ? kernels::matvec_int8_avx512 : kernels::matvec_bf16_avx512;
 #endif
-  (int8 ? kernels::matvec_int8_portable : kernels::matvec_bf16_portable)(w, x, rows, y);
+  const int parts =
+      rows * in_ * out_ >= kernels::kParallelMinMacs ? kernels::ComputeScope::current() : 1;
+  // Ranges of whole tiles of 8 outputs: every output is computed as it would be on one thread.
+  const size_t elem = int8 ? 1 : 2;
+  const int64_t chunks = in_pad_ / kTileCols;
+  kernels::parallel_ranges(out_, kTileRows, parts, [&](int64_t o0, int64_t o1) {
+    kernels::PackedWeights w = all;
+    w.data = static_cast<const char*>(all.data) +
+             static_cast<size_t>(o0 / kTileRows * chunks * kTileRows * kTileCols) * elem;
+    w.out = o1 - o0;
+    w.out_pad = round_up(w.out, kTileRows);
+    if (w.scale != nullptr) w.scale += o0;
+    if (w.bias != nullptr) w.bias += o0;
+    fn(w, x, rows, y + o0);
+  });
 }
 
 const char* QuantizedLinear::kernel_name() {

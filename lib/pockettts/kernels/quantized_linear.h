@@ -27,6 +27,7 @@ struct PackedWeights {
   int64_t out_pad;     // out rounded up to 8 (zero rows)
   const float* scale;  // [out_pad] int8 dequantization scale per row (null for bf16)
   const float* bias;   // [out] or null
+  int64_t y_stride;    // floats between rows of y (out, or more for a range of the outputs)
 };
 }  // namespace kernels
 

@@ -17,8 +17,8 @@ MimiAttention::MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t nu
       num_heads_(num_heads),
       context_(context),
       max_period_(max_period),
-      in_proj_(vb.take("in_proj.weight", {3 * embed_dim, embed_dim})),
-      out_proj_(vb.take("out_proj.weight", {embed_dim, embed_dim})) {}
+      in_proj_(Linear::take(vb.pp("in_proj"), embed_dim, 3 * embed_dim, false)),
+      out_proj_(Linear::take(vb.pp("out_proj"), embed_dim, embed_dim, false)) {}
 
 MimiKvCache MimiAttention::init_cache(int64_t batch, int64_t capacity) const {
   const int64_t d = embed_dim_ / num_heads_;
@@ -46,7 +46,7 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
   auto long_opts = x.options().dtype(at::kLong);
   at::Tensor offset = state ? state->offset : at::zeros({B}, long_opts);
 
-  at::Tensor projected = at::linear(x, in_proj_);
+  at::Tensor projected = in_proj_(x);
   // "b t (p h d) -> p b h t d"
   at::Tensor qkv = projected.view({B, T, 3, num_heads_, d}).permute({2, 0, 3, 1, 4});
   at::Tensor q = qkv[0].permute({0, 2, 1, 3});
@@ -92,7 +92,7 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
     out = attend(q, cache[0], cache[1], pos_q, pos_k);
   }
   out = out.permute({0, 2, 1, 3}).reshape({B, T, embed_dim_});
-  return at::linear(out, out_proj_);
+  return out_proj_(out);
 }
 
 }  // namespace pockettts

@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "modules/linear.h"
 #include "weights.h"
 
 namespace pockettts {
@@ -35,8 +36,8 @@ class MimiAttention {
   int64_t num_heads_;
   int64_t context_;
   double max_period_;
-  at::Tensor in_proj_;
-  at::Tensor out_proj_;
+  Linear in_proj_;   // [3d, d]
+  Linear out_proj_;  // [d, d]
 };
 
 }  // namespace pockettts
