@@ -1,5 +1,11 @@
 // Streaming 1-D convolutions: the left context (kernel - stride samples) is carried from one
 // call to the next, so frame-by-frame output equals the whole-signal output.
+//
+// Ungrouped convolutions run as one product on our f32 kernel (kernels/dense_linear.h): the
+// windows of the input as rows (im2col), the weights as they are stored ([C_out, C_in * K]);
+// transposed ones as the product with the transposed weights then an overlap-add. libtorch's
+// CPU path (im2col + OpenBLAS GEMM, repacking the weights on every call) took twice as long
+// on Mimi's per-frame shapes. Only the summation order differs from the reference.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -25,8 +31,10 @@ class StreamingConv1d {
   at::Tensor forward(const at::Tensor& x, ConvState* state) const;
 
  private:
+  at::Tensor dense_conv(const at::Tensor& input) const;  // groups == 1, no padding
+
   at::Tensor weight_, bias_;
-  int64_t in_channels_, kernel_size_, stride_, dilation_, groups_;
+  int64_t in_channels_, out_channels_, kernel_size_, stride_, dilation_, groups_;
   PadMode pad_mode_;
 };
 
@@ -43,8 +51,11 @@ class StreamingConvTranspose1d {
   at::Tensor forward(const at::Tensor& x, ConvTransposeState& state) const;
 
  private:
+  at::Tensor dense_conv_transpose(const at::Tensor& x) const;  // groups == 1
+
   at::Tensor weight_, bias_;
-  int64_t out_channels_, kernel_size_, stride_, groups_;
+  at::Tensor weight_t_;  // ungrouped: [C_out * K, C_in], the weights transposed for the kernel
+  int64_t in_channels_, out_channels_, kernel_size_, stride_, groups_;
 };
 
 }  // namespace pockettts
