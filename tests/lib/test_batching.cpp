@@ -3,6 +3,8 @@
 // and concurrent streams are really batched.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <atomic>
+#include <chrono>
 #include <limits>
 #include <thread>
 
@@ -130,6 +132,42 @@ START_TEST(test_concurrent_streams_are_batched) {
 }
 END_TEST
 
+// Decode slots: while a stream generates, (cores - 1) frames decode at once, so the step keeps a
+// core; without generating streams every core decodes. idle_cores follows the same state.
+START_TEST(test_decode_slots_leave_the_step_a_core) {
+  auto model = load_tiny("config.yaml");
+  StreamScheduler scheduler(*model->impl().flow_lm, 2);
+  ck_assert_int_eq(scheduler.idle_cores(), 2);
+  std::atomic<int> inside{0}, most{0};
+  auto decode = [&] {
+    StreamScheduler::DecodeSlot slot(scheduler);
+    const int now = ++inside;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    // Stay until the other decoder is in too, or long enough for it to have come in if allowed.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (inside.load() < 2 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    --inside;
+  };
+  {
+    StreamScheduler::Session generating(scheduler);
+    ck_assert_int_eq(scheduler.idle_cores(), 1);
+    std::thread a(decode), b(decode);
+    a.join();
+    b.join();
+    ck_assert_int_eq(most.load(), 1);
+  }
+  ck_assert_int_eq(scheduler.idle_cores(), 2);
+  most = 0;
+  std::thread a(decode), b(decode);
+  a.join();
+  b.join();
+  ck_assert_int_eq(most.load(), 2);
+}
+END_TEST
+
 int main() {
   Suite* suite = suite_create("batching");
   TCase* tc = tcase_create("batching");
@@ -137,6 +175,7 @@ int main() {
   tcase_add_test(tc, test_batched_step_equals_steps_alone_fp32);
   tcase_add_test(tc, test_batched_step_equals_steps_alone_int8);
   tcase_add_test(tc, test_concurrent_streams_are_batched);
+  tcase_add_test(tc, test_decode_slots_leave_the_step_a_core);
   suite_add_tcase(suite, tc);
   return run_suite(suite);
 }

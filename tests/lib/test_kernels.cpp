@@ -12,10 +12,12 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/dense_linear.h"
 #include "kernels/quantized_linear.h"
+#include "kernels/worker_pool.h"
 #include "test_util.h"
 
 using pockettts::QuantizedLinear;
@@ -248,6 +250,56 @@ void check_rows_independent(const char* what, int64_t in, int64_t out, const For
 
 }  // namespace
 
+// Spare cores (worker_pool.h): a product split over the cores gives the bits of one thread.
+START_TEST(test_split_products_equal_one_thread) {
+  using pockettts::kernels::ComputeScope;
+  std::mt19937 rng(7);
+  for (int64_t out : {13, 300, 3072}) {
+    const int64_t in = 1024, rows = 25;  // above the split threshold
+    const std::vector<float> w = random_weights(out, in, rng);
+    const std::vector<float> b = random_vector(static_cast<size_t>(out), rng, -0.5f, 0.5f);
+    const std::vector<float> x = random_vector(static_cast<size_t>(rows * in), rng, -2.0f, 2.0f);
+    std::vector<float> one(static_cast<size_t>(rows * out)), split(one.size());
+    pockettts::kernels::dense_linear(w.data(), b.data(), out, in, x.data(), rows, one.data());
+    {
+      ComputeScope scope(4);  // more parts than the pool has threads: still every output once
+      ck_assert_int_eq(ComputeScope::current(), 4);
+      pockettts::kernels::dense_linear(w.data(), b.data(), out, in, x.data(), rows, split.data());
+    }
+    ck_assert_int_eq(ComputeScope::current(), 1);
+    ck_assert_msg(std::memcmp(one.data(), split.data(), one.size() * 4) == 0,
+                  "f32 out=%ld: split product differs", out);
+    for (WeightFormat f : {WeightFormat::kInt8, WeightFormat::kBF16}) {
+      QuantizedLinear layer(w.data(), out, in, b.data(), f);
+      layer.forward(x.data(), rows, one.data());
+      ComputeScope scope(2);
+      layer.forward(x.data(), rows, split.data());
+      ck_assert_msg(std::memcmp(one.data(), split.data(), one.size() * 4) == 0,
+                    "%s out=%ld: split product differs", name(f), out);
+    }
+  }
+}
+END_TEST
+
+// The pool runs every part exactly once, also with concurrent callers (one of which then runs
+// its parts alone) and with more parts than threads.
+START_TEST(test_worker_pool_runs_every_part_once) {
+  auto& pool = pockettts::kernels::WorkerPool::shared();
+  ck_assert_int_ge(pool.threads(), 1);
+  std::vector<std::thread> callers;
+  std::vector<std::vector<int>> counts(3, std::vector<int>(17, 0));
+  for (int c = 0; c < 3; ++c) {
+    callers.emplace_back([&, c] {
+      for (int round = 0; round < 200; ++round)
+        pool.run(17, [&](int part) { __atomic_fetch_add(&counts[c][part], 1, __ATOMIC_RELAXED); });
+    });
+  }
+  for (auto& t : callers) t.join();
+  for (int c = 0; c < 3; ++c)
+    for (int p = 0; p < 17; ++p) ck_assert_int_eq(counts[c][p], 200);
+}
+END_TEST
+
 START_TEST(test_dense_shapes) {
   std::mt19937 rng(99);
   for (int64_t in : {1, 15, 17, 32, 1000, 1024})
@@ -381,6 +433,8 @@ int main() {
   tcase_add_test(tc, test_model_shapes);
   tcase_add_test(tc, test_dense_shapes);
   tcase_add_test(tc, test_rows_are_independent);
+  tcase_add_test(tc, test_split_products_equal_one_thread);
+  tcase_add_test(tc, test_worker_pool_runs_every_part_once);
   tcase_add_test(tc, test_env_forces_portable);
   tcase_add_test(tc, test_default_is_best);
   tcase_add_test(tc, test_move_and_errors);
