@@ -10,7 +10,6 @@
 
 #include <vector>
 
-
 namespace pockettts {
 
 namespace {
@@ -47,8 +46,8 @@ size_t StreamScheduler::decode_limit() const {
 
 StreamScheduler::DecodeSlot::DecodeSlot(StreamScheduler& scheduler) : scheduler_(scheduler) {
   std::unique_lock<std::mutex> lock(scheduler_.mutex_);
-  scheduler_.decode_changed_.wait(
-      lock, [&] { return scheduler_.decoding_ < scheduler_.decode_limit(); });
+  scheduler_.decode_changed_.wait(lock,
+                                  [&] { return scheduler_.decoding_ < scheduler_.decode_limit(); });
   ++scheduler_.decoding_;
 }
 
@@ -61,7 +60,7 @@ StreamScheduler::DecodeSlot::~DecodeSlot() {
 }
 
 FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& state,
-                           const Sampling& sampling, at::Generator& rng, bool first) {
+                               const Sampling& sampling, at::Generator& rng, bool first) {
   Pending me{{&previous_latent, &state, &sampling, &rng}, {}, nullptr, first, false};
   std::unique_lock<std::mutex> lock(mutex_);
   queue_.push_back(&me);

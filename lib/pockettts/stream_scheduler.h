@@ -1,13 +1,14 @@
 // Many streams, one model: how the per-frame work of concurrent streams shares the CPU.
 //
 // Steps. A flow-LM step reads every weight of the transformer and the flow MLP (341 MB in fp32)
-// to compute a single row; the same read serves up to kMaxBatch rows at little extra cost. So the streams' generator threads hand their steps to the model's scheduler,
-// which runs whatever is waiting as one FlowLm::step over all of it (flat combining: the thread
-// that finds no batch running runs the next one itself; no extra thread, no timer for a single
-// stream). Streams in their step loop are "active" (Session); a batch about to start waits, at
-// most kGatherWait, for active streams that have not queued yet: without that, batches that
-// happen to split ({A}, {B, C, D}, {A}, ...) would stay split, each paying its own weight read.
-// Each row gets the bits it would get alone (FlowLm::step), so batching changes timing only.
+// to compute a single row; the same read serves up to kMaxBatch rows at little extra cost. So the
+// streams' generator threads hand their steps to the model's scheduler, which runs whatever is
+// waiting as one FlowLm::step over all of it (flat combining: the thread that finds no batch
+// running runs the next one itself; no extra thread, no timer for a single stream). Streams in
+// their step loop are "active" (Session); a batch about to start waits, at most kGatherWait, for
+// active streams that have not queued yet: without that, batches that happen to split ({A}, {B, C,
+// D}, {A}, ...) would stay split, each paying its own weight read. Each row gets the bits it would
+// get alone (FlowLm::step), so batching changes timing only.
 //
 // Decoding. Every stream decodes its latents with Mimi on a thread of its own. Left alone, N
 // decoder threads and the step share the cores evenly: the step (which every stream waits for)
@@ -94,7 +95,7 @@ class StreamScheduler {
   const FlowLm& flow_lm_;
   const int cores_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // queue, running_, active_
+  std::condition_variable changed_;         // queue, running_, active_
   std::condition_variable decode_changed_;  // decoding_, active_
   std::deque<Pending*> queue_;
   bool running_ = false;

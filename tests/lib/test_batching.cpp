@@ -1,6 +1,6 @@
-// Many streams, one model (StreamScheduler, FlowLm::step over several streams): a batched step gives
-// every stream the bits of its step alone, in every precision and with mixed sampling settings,
-// and concurrent streams are really batched.
+// Many streams, one model (StreamScheduler, FlowLm::step over several streams): a batched step
+// gives every stream the bits of its step alone, in every precision and with mixed sampling
+// settings, and concurrent streams are really batched.
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>

@@ -34,11 +34,43 @@ at::Tensor MimiAttention::attend(const at::Tensor& q, const at::Tensor& keys,
   at::Tensor pq = pos_q.unsqueeze(-1);  // [B, T, 1]
   at::Tensor delta = pq - pk;
   at::Tensor allowed = (pk >= 0).logical_and(delta >= 0).logical_and(delta < context_);
-  allowed = allowed.unsqueeze(1);
+  return attend_masked(q, keys, values, allowed.logical_not().unsqueeze(1));
+}
+
+at::Tensor MimiAttention::attend_masked(const at::Tensor& q, const at::Tensor& keys,
+                                        const at::Tensor& values, const at::Tensor& blocked) const {
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores = at::matmul(q, keys.transpose(-2, -1)) * scale;
-  scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  scores = scores.masked_fill(blocked, -std::numeric_limits<float>::infinity());
   return at::matmul(at::softmax(scores, -1), values);
+}
+
+at::Tensor MimiAttention::stream_one(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                     MimiKvCache& state) const {
+  const int64_t T = q.size(2), capacity = state.cache.size(3);
+  int64_t& end = state.end_offset.data_ptr<int64_t>()[0];
+  const int64_t offset = state.offset.data_ptr<int64_t>()[0];
+  // Slots (end + t) % capacity, in at most two contiguous runs.
+  for (int64_t t = 0; t < T;) {
+    const int64_t slot = (end + t) % capacity;
+    const int64_t run = std::min(T - t, capacity - slot);
+    state.cache[0].narrow(2, slot, run).copy_(k.narrow(2, t, run));
+    state.cache[1].narrow(2, slot, run).copy_(v.narrow(2, t, run));
+    t += run;
+  }
+  const int64_t last = end + T - 1, end_index = last % capacity;
+  end += T;
+  at::Tensor blocked = at::empty({1, 1, T, capacity}, q.options().dtype(at::kBool));
+  bool* b = blocked.data_ptr<bool>();
+  for (int64_t s = 0; s < capacity; ++s) {
+    const int64_t delta = s - end_index;
+    const int64_t pos = s >= end ? -1 : delta <= 0 ? last + delta : last + delta - capacity;
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t d = offset + t - pos;
+      b[t * capacity + s] = !(pos >= 0 && d >= 0 && d < context_);
+    }
+  }
+  return attend_masked(q, state.cache[0], state.cache[1], blocked);
 }
 
 at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const {
@@ -70,6 +102,8 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
                               at::arange(k0, q1, long_opts).view({1, -1})));
     }
     out = blocks.size() == 1 ? blocks.front() : at::cat(blocks, 2);
+  } else if (B == 1) {
+    out = stream_one(q, k, v, *state);
   } else {
     // Ring-buffer write and the position of every slot, as the reference's `complete`.
     at::Tensor& cache = state->cache;

@@ -31,6 +31,14 @@ class MimiAttention {
   // Attention of q [B, H, T, D] over keys/values [B, H, S, D] at positions [B, T] / [B, S].
   at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                     const at::Tensor& pos_q, const at::Tensor& pos_k) const;
+  // The same with the mask given: `blocked` [B, 1, T, S] true where a key is out of reach.
+  at::Tensor attend_masked(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                           const at::Tensor& blocked) const;
+  // Streaming with one stream (every decoder): the ring-buffer bookkeeping of the general path
+  // (scatter, slot positions, mask: ~15 tensor ops on 250 slots per call) on plain integers,
+  // with the same slots, positions and mask.
+  at::Tensor stream_one(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                        MimiKvCache& state) const;
 
   int64_t embed_dim_;
   int64_t num_heads_;
