@@ -32,4 +32,6 @@ void dense_linear(const float* weight, const float* bias, int64_t out, int64_t i
   });
 }
 
+bool dense_linear_fast(int64_t rows) { return avx512_selected() || rows <= kPortableMaxRows; }
+
 }  // namespace pockettts::kernels

@@ -19,4 +19,10 @@ namespace pockettts::kernels {
 void dense_linear(const float* weight, const float* bias, int64_t out, int64_t in, const float* x,
                   int64_t rows, float* y);
 
+// Whether dense_linear is the fast choice for `rows` rows: always with AVX-512; without it the
+// portable kernel only for the few rows of a (batched) step, where it matches BLAS's GEMV, and
+// BLAS's GEMM beyond (prompts, Mimi, encoders).
+bool dense_linear_fast(int64_t rows);
+constexpr int64_t kPortableMaxRows = 8;
+
 }  // namespace pockettts::kernels

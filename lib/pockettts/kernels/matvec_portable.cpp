@@ -79,10 +79,16 @@ void matvec_bf16_portable(const PackedWeights& w, const float* x, int64_t rows, 
   matvec<uint16_t>(w, x, rows, y);
 }
 
-// f32 weights as stored: 16 lanes per output (the tail of `in` lands in the first lanes), summed
-// pairwise at the end; each output's order depends on `in` only, never on the number of rows.
+// f32 weights as stored: 32 lanes per output (independent chains: the adds' latency hidden; the
+// tail of `in` lands in the first lanes), summed pairwise at the end; each output's order depends
+// on `in` only, never on the number of rows. On x86-64 an AVX2 clone is chosen at load time
+// where the CPU has it: every lane's sum is written out in order and nothing is contracted into
+// FMAs (meson.build), so both clones give the same bits, at twice the width.
+#if defined(__x86_64__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y) {
-  constexpr int kDenseLanes = 16;
+  constexpr int kDenseLanes = 32;
   const int64_t full = w.in / kDenseLanes * kDenseLanes;
   for (int64_t r0 = 0; r0 < rows; r0 += kDenseRowBlock) {
     const int64_t r1 = std::min(rows, r0 + kDenseRowBlock);

@@ -16,7 +16,8 @@ namespace {
 constexpr int64_t kDenseMinInputs = 512, kDenseMaxRows = 64;
 
 bool use_dense(int64_t inputs_per_product, int64_t rows) {
-  return inputs_per_product >= kDenseMinInputs && rows <= kDenseMaxRows;
+  return inputs_per_product >= kDenseMinInputs && rows <= kDenseMaxRows &&
+         kernels::dense_linear_fast(kDenseMaxRows);
 }
 
 }  // namespace

@@ -34,10 +34,12 @@ void Linear::compress(WeightFormat format) {
 at::Tensor Linear::operator()(const at::Tensor& x) const {
   // Our kernels, not at::linear: libtorch sends few-row products (every generation step) through
   // GEMM, which repacks the weights on every call and reads them at a third of the speed, and
-  // its GEMM is slower than the f32 kernel up to a few hundred rows too (docs/performance.md).
+  // its GEMM is slower than the AVX-512 f32 kernel for many rows too (docs/performance.md).
+  // Without AVX-512, products of many rows stay on BLAS.
   // Each output's summation order does not depend on the number of rows, so batched streams
   // get the bits of a stream alone (kernels/dense_linear.h).
   const int64_t rows = x.numel() / in_;
+  if (!compressed_ && !kernels::dense_linear_fast(rows)) return at::linear(x, weight_, bias_);
   at::Tensor input = x.reshape({rows, in_}).contiguous();
   auto sizes = x.sizes().vec();
   sizes.back() = out_;
