@@ -95,7 +95,9 @@ std::string py_upper_char(gunichar c) {
   }
   if (c >= 0x2170 && c <= 0x217F) c -= 0x2170 - 0x2160;  // small Roman numeral -> capital
   if (c >= 0x24D0 && c <= 0x24E9) c -= 0x24D0 - 0x24B6;  // circled small letter -> capital
-  char buf[8];
+  // Zero-filled: for U+0345 GLib looks past the given length for following combining marks,
+  // so stale stack bytes there (e.g. CC AE, U+032E) once came out in the result.
+  char buf[8] = {};
   const int n = g_unichar_to_utf8(c, buf);
   gchar* up = g_utf8_strup(buf, n);
   std::string out(up);
