@@ -25,7 +25,7 @@ FlowAttention::FlowAttention(const WeightPath& vb, int64_t embed_dim, int64_t nu
                              double max_period)
     : embed_dim_(embed_dim),
       num_heads_(num_heads),
-      max_period_(max_period),
+      rope_(embed_dim / num_heads, max_period),
       in_proj_(Linear::take(vb.pp("in_proj"), embed_dim, 3 * embed_dim, false)),
       out_proj_(Linear::take(vb.pp("out_proj"), embed_dim, embed_dim, false)) {}
 
@@ -61,7 +61,7 @@ at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state
 
   at::Tensor packed = projected.view({b, t, 3, num_heads_, d});
   at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
-  std::tie(q, k) = apply_rope(q, k, end, max_period_);
+  std::tie(q, k) = rope_.apply(q, k, end);
 
   state.cache.select(0, 0).narrow(1, end, t).copy_(k);
   state.cache.select(0, 1).narrow(1, end, t).copy_(v);

@@ -16,7 +16,7 @@ MimiAttention::MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t nu
     : embed_dim_(embed_dim),
       num_heads_(num_heads),
       context_(context),
-      max_period_(max_period),
+      rope_(embed_dim / num_heads, max_period),
       in_proj_(Linear::take(vb.pp("in_proj"), embed_dim, 3 * embed_dim, false)),
       out_proj_(Linear::take(vb.pp("out_proj"), embed_dim, embed_dim, false)) {}
 
@@ -84,7 +84,7 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
   at::Tensor q = qkv[0].permute({0, 2, 1, 3});
   at::Tensor k = qkv[1].permute({0, 2, 1, 3});
   at::Tensor v = qkv[2];
-  std::tie(q, k) = apply_rope(q, k, offset, max_period_);
+  std::tie(q, k) = rope_.apply(q, k, offset);
   q = q.permute({0, 2, 1, 3});
   k = k.permute({0, 2, 1, 3});
 

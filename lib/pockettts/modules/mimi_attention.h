@@ -4,6 +4,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "modules/linear.h"
+#include "modules/rope.h"
 #include "weights.h"
 
 namespace pockettts {
@@ -43,7 +44,7 @@ class MimiAttention {
   int64_t embed_dim_;
   int64_t num_heads_;
   int64_t context_;
-  double max_period_;
+  Rope rope_;
   Linear in_proj_;   // [3d, d]
   Linear out_proj_;  // [d, d]
 };

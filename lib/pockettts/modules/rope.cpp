@@ -6,17 +6,18 @@
 
 namespace pockettts {
 
-namespace {
+Rope::Rope(int64_t head_dim, double max_period) {
+  at::Tensor ds = at::arange(head_dim / 2, at::dtype(at::kFloat));
+  freqs_ = at::exp(ds * (-std::log(max_period) * 2 / static_cast<double>(head_dim)));
+}
 
 // `ts` holds the float positions [T]; the rest follows the reference op for op, so the
 // rotation angles round the same way (freqs * ts in float32, then cos/sin).
-std::pair<at::Tensor, at::Tensor> rotate(const at::Tensor& q, const at::Tensor& k,
-                                         const at::Tensor& ts_flat, double max_period) {
+std::pair<at::Tensor, at::Tensor> Rope::rotate(const at::Tensor& q, const at::Tensor& k,
+                                               const at::Tensor& ts_flat) const {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3);
   const int64_t Hk = k.size(2);
-  auto f32 = q.options().dtype(at::kFloat);
-  at::Tensor ds = at::arange(D / 2, f32);
-  at::Tensor freqs = at::exp(ds * (-std::log(max_period) * 2 / static_cast<double>(D)));
+  const at::Tensor& freqs = freqs_;
   at::Tensor ts = ts_flat.view({-1, 1, 1});
 
   at::Tensor qv = q.view({B, T, H, D / 2, 2});
@@ -37,21 +38,19 @@ std::pair<at::Tensor, at::Tensor> rotate(const at::Tensor& q, const at::Tensor& 
   return {qo, ko};
 }
 
-}  // namespace
-
-std::pair<at::Tensor, at::Tensor> apply_rope(const at::Tensor& q, const at::Tensor& k,
-                                             int64_t offset, double max_period) {
+std::pair<at::Tensor, at::Tensor> Rope::apply(const at::Tensor& q, const at::Tensor& k,
+                                              int64_t offset) const {
   at::Tensor ts = at::arange(q.size(1), q.options().dtype(at::kFloat));
   ts.add_(offset);
-  return rotate(q, k, ts, max_period);
+  return rotate(q, k, ts);
 }
 
-std::pair<at::Tensor, at::Tensor> apply_rope(const at::Tensor& q, const at::Tensor& k,
-                                             const at::Tensor& offset, double max_period) {
+std::pair<at::Tensor, at::Tensor> Rope::apply(const at::Tensor& q, const at::Tensor& k,
+                                              const at::Tensor& offset) const {
   // The reference adds a [B] long tensor to the [T] float positions (B is 1 here).
   at::Tensor ts = at::arange(q.size(1), q.options().dtype(at::kFloat));
   ts.add_(offset);
-  return rotate(q, k, ts, max_period);
+  return rotate(q, k, ts);
 }
 
 }  // namespace pockettts

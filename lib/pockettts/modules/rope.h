@@ -7,11 +7,24 @@
 
 namespace pockettts {
 
-// q, k: [B, T, H, D] (may be strided views). `offset`: the position of the first step, an
-// integer or a [B] long tensor (Mimi). Returns rotated (q, k) as [B, T, H, D].
-std::pair<at::Tensor, at::Tensor> apply_rope(const at::Tensor& q, const at::Tensor& k,
-                                             const at::Tensor& offset, double max_period);
-std::pair<at::Tensor, at::Tensor> apply_rope(const at::Tensor& q, const at::Tensor& k,
-                                             int64_t offset, double max_period);
+// One attention layer's rotary embedding. The frequencies exp(arange(D/2) * (-log(max_period) *
+// 2 / D)) are computed once, with the reference's float32 ops (the same values it recomputes on
+// every call); each call then only computes the angles of its own positions.
+class Rope {
+ public:
+  Rope(int64_t head_dim, double max_period);
+
+  // q, k: [B, T, H, D] (may be strided views). `offset`: the position of the first step, an
+  // integer or a [B] long tensor (Mimi). Returns rotated (q, k) as [B, T, H, D].
+  std::pair<at::Tensor, at::Tensor> apply(const at::Tensor& q, const at::Tensor& k,
+                                          int64_t offset) const;
+  std::pair<at::Tensor, at::Tensor> apply(const at::Tensor& q, const at::Tensor& k,
+                                          const at::Tensor& offset) const;
+
+ private:
+  std::pair<at::Tensor, at::Tensor> rotate(const at::Tensor& q, const at::Tensor& k,
+                                           const at::Tensor& ts_flat) const;
+  at::Tensor freqs_;  // [D / 2] float32
+};
 
 }  // namespace pockettts
