@@ -132,6 +132,40 @@ START_TEST(test_concurrent_streams_are_batched) {
 }
 END_TEST
 
+// Streams cancelled or destroyed while others are batched with them: the others finish with
+// their own audio, nobody waits forever (a hang fails by the suite's timeout).
+START_TEST(test_cancelling_some_streams_leaves_the_others_exact) {
+  auto model = load_tiny("config.yaml", 0.7f, 1, 1e9f);
+  VoiceState voice = model->get_state_for_audio_prompt(voice_wav());
+  const char* text = "Two of us stop early, two of us go on to the very end of this sentence.";
+  std::vector<std::vector<float>> expected;
+  for (int i = 0; i < 2; ++i) {
+    GenerateOptions options;
+    options.seed = 20 + i;
+    expected.push_back(model->generate_audio(voice, text, options));
+  }
+  std::vector<std::vector<float>> results(2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      GenerateOptions options;
+      options.seed = 20 + i;
+      auto stream = model->generate_audio_stream(voice, text, options);
+      std::vector<float> chunk;
+      if (i >= 2) {  // read a few chunks, then cancel (i == 2) or just drop the stream (i == 3)
+        for (int k = 0; k < 3 && stream->next(chunk); ++k) {
+        }
+        if (i == 2) stream->cancel();
+        return;
+      }
+      while (stream->next(chunk)) results[i].insert(results[i].end(), chunk.begin(), chunk.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 2; ++i) ck_assert_msg(results[i] == expected[i], "stream %d differs", i);
+}
+END_TEST
+
 // Decode slots: while a stream generates, (cores - 1) frames decode at once, so the step keeps a
 // core; without generating streams every core decodes. idle_cores follows the same state.
 START_TEST(test_decode_slots_leave_the_step_a_core) {
@@ -175,6 +209,7 @@ int main() {
   tcase_add_test(tc, test_batched_step_equals_steps_alone_fp32);
   tcase_add_test(tc, test_batched_step_equals_steps_alone_int8);
   tcase_add_test(tc, test_concurrent_streams_are_batched);
+  tcase_add_test(tc, test_cancelling_some_streams_leaves_the_others_exact);
   tcase_add_test(tc, test_decode_slots_leave_the_step_a_core);
   suite_add_tcase(suite, tc);
   return run_suite(suite);
