@@ -5,10 +5,9 @@
 
 #include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "kernels/worker_pool.h"
-
-#include <vector>
 
 namespace pockettts {
 
