@@ -43,6 +43,10 @@ void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, floa
 // Whether the AVX-512 variants are the ones in use (QuantizedLinear::kernel_name()).
 bool avx512_selected();
 
+// Copies rows [r0, r0 + n) of x ([rows, in]) into xp as rows of in_pad floats, zero-padded: the
+// weights' padding is zero, but 0 * garbage could be NaN.
+void pad_rows(const float* x, int64_t in, int64_t in_pad, int64_t r0, int64_t n, float* xp);
+
 // A per-thread scratch buffer of at least `floats` floats, 64-byte aligned (reused across
 // calls: the step must not allocate in the steady state).
 float* scratch_floats(int64_t floats);

@@ -8,7 +8,6 @@
 // shift), activations stay f32.
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/matvec.h"
 
@@ -191,10 +190,7 @@ void matvec_int8_avx512(const PackedWeights& w, const float* x, int64_t rows, fl
   float* xp = scratch_floats(kMaxBlockRows * w.in_pad);
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxBlockRows) {
     const int64_t n = std::min(kMaxBlockRows, rows - r0);
-    for (int64_t r = 0; r < n; ++r) {
-      std::memcpy(xp + r * w.in_pad, x + (r0 + r) * w.in, static_cast<size_t>(w.in) * 4);
-      std::fill(xp + r * w.in_pad + w.in, xp + (r + 1) * w.in_pad, 0.0f);
-    }
+    pad_rows(x, w.in, w.in_pad, r0, n, xp);
     run_block<int8_pass<1>, int8_pass<2>, int8_pass<3>>(w, xp, n, y + r0 * w.y_stride);
   }
 }

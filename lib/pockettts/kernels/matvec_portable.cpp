@@ -60,11 +60,7 @@ void matvec(const PackedWeights& w, const float* x, int64_t rows, float* y) {
   float* xp = scratch_floats(kMaxBlockRows * w.in_pad);
   for (int64_t r0 = 0; r0 < rows; r0 += kMaxBlockRows) {
     const int64_t n = std::min(kMaxBlockRows, rows - r0);
-    // Zero-padded copy: the weights' padding is zero, but 0 * garbage could be NaN.
-    for (int64_t r = 0; r < n; ++r) {
-      std::memcpy(xp + r * w.in_pad, x + (r0 + r) * w.in, static_cast<size_t>(w.in) * 4);
-      std::fill(xp + r * w.in_pad + w.in, xp + (r + 1) * w.in_pad, 0.0f);
-    }
+    pad_rows(x, w.in, w.in_pad, r0, n, xp);
     block<T>(w, xp, n, y + r0 * w.y_stride);
   }
 }

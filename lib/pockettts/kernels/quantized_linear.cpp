@@ -8,6 +8,7 @@
 // for bf16), aligned. Padding (inputs to 64, outputs to 8) is zero, so kernels have no tails.
 #include "kernels/quantized_linear.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -192,6 +193,13 @@ bool QuantizedLinear::use_kernel(const char* name) {
 namespace kernels {
 
 bool avx512_selected() { return current_variant() == kAvx512; }
+
+void pad_rows(const float* x, int64_t in, int64_t in_pad, int64_t r0, int64_t n, float* xp) {
+  for (int64_t r = 0; r < n; ++r) {
+    std::memcpy(xp + r * in_pad, x + (r0 + r) * in, static_cast<size_t>(in) * sizeof(float));
+    std::fill(xp + r * in_pad + in, xp + (r + 1) * in_pad, 0.0f);
+  }
+}
 
 float* scratch_floats(int64_t floats) {
   struct Buffer {
