@@ -79,7 +79,6 @@ class StreamScheduler {
   // For tests and the benchmark: batches run and rows stepped so far.
   size_t batches_run() const;
   size_t rows_run() const;
-  int cores() const { return cores_; }
 
  private:
   struct Pending {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "error.h"
 #include "modules/rope.h"
 
 namespace pockettts {
@@ -102,28 +103,12 @@ at::Tensor MimiAttention::forward(const at::Tensor& x, MimiKvCache* state) const
                               at::arange(k0, q1, long_opts).view({1, -1})));
     }
     out = blocks.size() == 1 ? blocks.front() : at::cat(blocks, 2);
-  } else if (B == 1) {
-    out = stream_one(q, k, v, *state);
   } else {
-    // Ring-buffer write and the position of every slot, as the reference's `complete`.
-    at::Tensor& cache = state->cache;
-    at::Tensor& end_offset = state->end_offset;
-    const int64_t capacity = cache.size(3);
-    at::Tensor indexes = (at::arange(T, long_opts) + end_offset.view({-1, 1})).remainder(capacity);
-    at::Tensor this_indexes = indexes.view({B, 1, T, 1}).expand({-1, num_heads_, T, d});
-    cache[0].scatter_(2, this_indexes, k);
-    cache[1].scatter_(2, this_indexes, v);
-
-    at::Tensor slots = at::arange(capacity, long_opts);
-    at::Tensor last_offset = end_offset.view({-1, 1}) + T - 1;
-    at::Tensor end_index = last_offset.remainder(capacity);
-    at::Tensor delta = slots - end_index;
-    at::Tensor pos_k = at::where(delta <= 0, last_offset + delta, last_offset + delta - capacity);
-    end_offset.add_(T);
-    at::Tensor invalid = slots >= end_offset.view({-1, 1});
-    pos_k = at::where(invalid, at::full_like(pos_k, -1), pos_k);
-    at::Tensor pos_q = offset.view({-1, 1}) + at::arange(T, long_opts).view({1, -1});
-    out = attend(q, cache[0], cache[1], pos_q, pos_k);
+    if (B != 1) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "Mimi streaming attention holds one stream per cache (batch 1)");
+    }
+    out = stream_one(q, k, v, *state);
   }
   out = out.permute({0, 2, 1, 3}).reshape({B, T, embed_dim_});
   return out_proj_(out);

@@ -35,9 +35,8 @@ class MimiAttention {
   // The same with the mask given: `blocked` [B, 1, T, S] true where a key is out of reach.
   at::Tensor attend_masked(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                            const at::Tensor& blocked) const;
-  // Streaming with one stream (every decoder): the ring-buffer bookkeeping of the general path
-  // (scatter, slot positions, mask: ~15 tensor ops on 250 slots per call) on plain integers,
-  // with the same slots, positions and mask.
+  // Streaming (one stream per cache, as every decoder): the reference's ring-buffer write,
+  // slot positions and mask (its `complete`, ~15 tensor ops on 250 slots) on plain integers.
   at::Tensor stream_one(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                         MimiKvCache& state) const;
 
