@@ -39,6 +39,20 @@ double snr_db(const at::Tensor& got, const at::Tensor& want) {
   return 10.0 * std::log10(signal / noise);
 }
 
+// The fast audio against the golden exact audio: same EOS step and length, SNR above the bound,
+// and not the exact audio itself (which would mean the fast path never ran).
+void check_fast_error(Precision precision, double min_snr_db) {
+  const char* name = precision_name(precision);
+  at::Tensor want = golden("gen/medium.safetensors")["audio"];
+  at::Tensor audio = medium_audio(precision);
+  ck_assert_int_eq(audio.numel(), want.numel());  // same EOS step, same length
+  const double snr = snr_db(audio, want);
+  std::printf("%s audio vs exact: SNR %.1f dB, max-abs/rms %.3g\n", name, snr,
+              relative_error(audio, want));
+  ck_assert_msg(snr >= min_snr_db, "%s SNR %.1f dB < %.1f dB", name, snr, min_snr_db);
+  ck_assert_msg(std::isfinite(snr), "%s gave the exact audio: the fast path did not run", name);
+}
+
 }  // namespace
 
 START_TEST(test_exact_mode_matches_reference) {
@@ -47,28 +61,10 @@ START_TEST(test_exact_mode_matches_reference) {
 }
 END_TEST
 
-START_TEST(test_bf16_error_is_bounded) {
-  at::Tensor want = golden("gen/medium.safetensors")["audio"];
-  at::Tensor audio = medium_audio(Precision::kBf16);
-  ck_assert_int_eq(audio.numel(), want.numel());  // same EOS step, same length
-  const double snr = snr_db(audio, want);
-  std::printf("bf16 audio vs exact: SNR %.1f dB, max-abs/rms %.3g\n", snr,
-              relative_error(audio, want));
-  ck_assert_msg(snr >= kBf16MinSnrDb, "bf16 SNR %.1f dB < %.1f dB", snr, kBf16MinSnrDb);
-  ck_assert_msg(std::isfinite(snr), "bf16 gave the exact audio: the fast path did not run");
-}
+START_TEST(test_bf16_error_is_bounded) { check_fast_error(Precision::kBf16, kBf16MinSnrDb); }
 END_TEST
 
-START_TEST(test_int8_error_is_bounded) {
-  at::Tensor want = golden("gen/medium.safetensors")["audio"];
-  at::Tensor audio = medium_audio(Precision::kInt8);
-  ck_assert_int_eq(audio.numel(), want.numel());
-  const double snr = snr_db(audio, want);
-  std::printf("int8 audio vs exact: SNR %.1f dB, max-abs/rms %.3g\n", snr,
-              relative_error(audio, want));
-  ck_assert_msg(snr >= kInt8MinSnrDb, "int8 SNR %.1f dB < %.1f dB", snr, kInt8MinSnrDb);
-  ck_assert_msg(std::isfinite(snr), "int8 gave the exact audio: the fast path did not run");
-}
+START_TEST(test_int8_error_is_bounded) { check_fast_error(Precision::kInt8, kInt8MinSnrDb); }
 END_TEST
 
 START_TEST(test_precision_names_round_trip) {

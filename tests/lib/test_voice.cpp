@@ -217,11 +217,17 @@ END_TEST
 // ---------------------------------------------------------------------------------------------
 // Predefined voices through the Hugging Face cache.
 
-START_TEST(test_predefined_voice_resolves_through_hf_cache) {
+// A fresh, empty HF_HOME that alone decides where the hub cache is; returns its path.
+std::string empty_hf_home() {
   const std::string home = make_temp_dir();
   ck_assert_int_eq(setenv("HF_HOME", home.c_str(), 1), 0);
   unsetenv("HF_HUB_CACHE");
   unsetenv("HUGGINGFACE_HUB_CACHE");
+  return home;
+}
+
+START_TEST(test_predefined_voice_resolves_through_hf_cache) {
+  const std::string home = empty_hf_home();
   const fs::path folder = fs::path(home) / "hub" /
                           "models--kyutai--pocket-tts-without-voice-cloning" / "snapshots" /
                           "d4fdd22ae8c8e1cb3634e150ebeff1dab2d16df3" / "embeddings";
@@ -235,10 +241,7 @@ START_TEST(test_predefined_voice_resolves_through_hf_cache) {
 END_TEST
 
 START_TEST(test_predefined_voice_missing_from_cache_names_the_path) {
-  const std::string home = make_temp_dir();
-  ck_assert_int_eq(setenv("HF_HOME", home.c_str(), 1), 0);
-  unsetenv("HF_HUB_CACHE");
-  unsetenv("HUGGINGFACE_HUB_CACHE");
+  const std::string home = empty_hf_home();
   auto model = load_tiny();
   const std::string message = expect_error([&] { model->get_state_for_audio_prompt("alba"); },
                                            ErrorCode::kNotFound, "alba absent from the cache");
