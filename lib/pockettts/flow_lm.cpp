@@ -136,8 +136,8 @@ std::vector<FlowStep> FlowLm::step(const std::vector<StepRequest>& requests) con
     std::vector<int64_t> rows;
     for (int64_t i = 0; i < n_rows; ++i)
       if (counts[static_cast<size_t>(i)] == n) rows.push_back(i);
-    const bool all = static_cast<int64_t>(rows.size()) == n_rows;
-    at::Tensor index = at::tensor(rows, at::kLong);
+    const bool all = static_cast<int64_t>(rows.size()) == n_rows;  // the usual case: no copies
+    const at::Tensor index = all ? at::Tensor() : at::tensor(rows, at::kLong);
     at::Tensor c = all ? hidden : hidden.index_select(0, index);
     at::Tensor x = all ? current : current.index_select(0, index);
     at::Tensor ones = at::ones({static_cast<int64_t>(rows.size()), 1}, at::kFloat);
