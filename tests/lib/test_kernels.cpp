@@ -1,5 +1,6 @@
-// Tests of the linear kernels: the weight-compressed layers (kernels/quantized_linear.h) and the
-// exact mode's f32 products (kernels/dense_linear.h). The quantization rule, and every product
+// Tests of the linear kernels: the weight-compressed layers (kernels/quantized_linear.h), the
+// exact mode's f32 products (kernels/dense_linear.h) and the windowed products of the streaming
+// convolutions (kernels/panel_product.h). The quantization rule, and every product
 // against a double-precision reference with bounds derived from the quantization and from f32
 // accumulation, for every kernel variant the CPU can run, on shapes with odd tails; the
 // variants agreeing with each other; and each output's bits independent of the number of rows
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "kernels/dense_linear.h"
+#include "kernels/panel_product.h"
 #include "kernels/quantized_linear.h"
 #include "kernels/worker_pool.h"
 #include "test_util.h"
@@ -248,6 +250,98 @@ void check_rows_independent(const char* what, int64_t in, int64_t out, const For
   }
 }
 
+// PanelWeights::multiply over overlapping windows (x_stride < inputs, as a convolution reads a
+// channels-last signal), with and without a residual, against a double-precision reference;
+// rows computed together, alone, or split over cores give the same bits; variants agree.
+void check_panel_shape(int64_t inputs, int64_t outputs, int64_t x_stride, bool residual,
+                       std::mt19937& rng) {
+  using pockettts::kernels::ComputeScope;
+  using pockettts::kernels::PanelWeights;
+  const std::vector<float> w = random_weights(outputs, inputs, rng);  // w[o * inputs + j]
+  const std::vector<float> b = random_vector(static_cast<size_t>(outputs), rng, -0.5f, 0.5f);
+  const PanelWeights p = PanelWeights::pack(inputs, outputs, b.data(), [&](int64_t j, int64_t o) {
+    return w[static_cast<size_t>(o * inputs + j)];
+  });
+  ck_assert_int_eq(p.inputs(), inputs);
+  ck_assert_int_eq(p.outputs(), outputs);
+  constexpr int64_t kRows = 29;  // several tiles of every width, with a tail
+  const int64_t y_stride = outputs + 3;  // rows of y with a gap that must stay untouched
+  const std::vector<float> x =
+      random_vector(static_cast<size_t>((kRows - 1) * x_stride + inputs), rng, -2.0f, 2.0f);
+  const std::vector<float> res =
+      random_vector(static_cast<size_t>(kRows * y_stride), rng, -4.0f, 4.0f);
+  std::vector<double> exact(static_cast<size_t>(kRows * outputs)), mag(exact.size());
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (int64_t o = 0; o < outputs; ++o) {
+      double e = b[o], m = std::fabs(e);
+      for (int64_t j = 0; j < inputs; ++j) {
+        const double v = static_cast<double>(w[o * inputs + j]) * x[r * x_stride + j];
+        e += v;
+        m += std::fabs(v);
+      }
+      if (residual) {
+        e += res[r * y_stride + o];
+        m += std::fabs(res[r * y_stride + o]);
+      }
+      exact[r * outputs + o] = e;
+      mag[r * outputs + o] = m;
+    }
+  }
+  std::vector<std::vector<float>> ys;
+  for (const std::string& v : variants()) {
+    ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+    std::vector<float> y(static_cast<size_t>(kRows * y_stride), -7.0f);
+    p.multiply(x.data(), x_stride, kRows, y.data(), y_stride, residual ? res.data() : nullptr,
+               y_stride);
+    for (int64_t r = 0; r < kRows; ++r) {
+      for (int64_t o = 0; o < y_stride; ++o) {
+        const float got = y[r * y_stride + o];
+        if (o >= outputs) {
+          EXPECT_MSG(got == -7.0f, "%s panel: y[%ld, %ld] beyond the outputs was written",
+                     v.c_str(), r, o);
+          continue;
+        }
+        const double slack = (static_cast<double>(inputs) + 3) * kU * mag[r * outputs + o];
+        EXPECT_MSG(std::fabs(got - exact[r * outputs + o]) <= slack + 1e-30,
+                   "%s panel in=%ld out=%ld stride=%ld: y[%ld,%ld]=%.9g vs %.9g", v.c_str(),
+                   inputs, outputs, x_stride, r, o, got, exact[r * outputs + o]);
+      }
+    }
+    // Each row alone, a few rows, the rows split over cores, and in place (y = residual).
+    for (int64_t rows : {int64_t{1}, int64_t{5}, int64_t{13}}) {
+      for (int64_t r0 = 0; r0 + rows <= kRows; r0 += rows) {
+        std::vector<float> part(static_cast<size_t>(rows * y_stride), -7.0f);
+        p.multiply(x.data() + r0 * x_stride, x_stride, rows, part.data(), y_stride,
+                   residual ? res.data() + r0 * y_stride : nullptr, y_stride);
+        EXPECT_MSG(std::memcmp(part.data(), y.data() + r0 * y_stride, part.size() * 4) == 0,
+                   "%s panel in=%ld out=%ld: rows %ld..%ld alone differ", v.c_str(), inputs,
+                   outputs, r0, r0 + rows);
+      }
+    }
+    std::vector<float> split(y.size(), -7.0f);
+    if (residual) std::copy(res.begin(), res.end(), split.begin());
+    {
+      ComputeScope scope(3);
+      p.multiply(x.data(), x_stride, kRows, split.data(), y_stride,
+                 residual ? split.data() : nullptr, y_stride);
+    }
+    for (int64_t r = 0; r < kRows; ++r) {
+      EXPECT_MSG(std::memcmp(split.data() + r * y_stride, y.data() + r * y_stride,
+                             static_cast<size_t>(outputs) * 4) == 0,
+                 "%s panel in=%ld out=%ld: split / in place row %ld differs", v.c_str(), inputs,
+                 outputs, r);
+    }
+    ys.push_back(std::move(y));
+  }
+  for (size_t k = 1; k < ys.size(); ++k)
+    for (int64_t r = 0; r < kRows; ++r)
+      for (int64_t o = 0; o < outputs; ++o)
+        EXPECT_MSG(std::fabs(ys[k][r * y_stride + o] - ys[0][r * y_stride + o]) <=
+                       1e-5 * mag[r * outputs + o] + 1e-30,
+                   "panel in=%ld out=%ld: variants differ at [%ld, %ld]", inputs, outputs, r, o);
+  QuantizedLinear::use_kernel("auto");
+}
+
 }  // namespace
 
 // Spare cores (worker_pool.h): a product split over the cores gives the bits of one thread.
@@ -304,6 +398,19 @@ START_TEST(test_dense_shapes) {
   std::mt19937 rng(99);
   for (int64_t in : {1, 15, 17, 32, 1000, 1024})
     for (int64_t out : {1, 7, 64, 3072}) check_dense_shape(in, out, (in + out) % 2 == 1, rng);
+}
+END_TEST
+
+// Every panel width (1 to 4 vectors, masked tails), window overlaps as in Mimi's decoder (a
+// kernel-3 convolution over C channels: inputs 3C, stride C), and products big enough to split.
+START_TEST(test_panel_shapes) {
+  std::mt19937 rng(31);
+  for (int64_t outputs : {1, 15, 16, 40, 64, 100, 130}) {
+    check_panel_shape(12, outputs, 4, outputs % 2 == 0, rng);
+    check_panel_shape(96, outputs, 32, outputs % 2 == 1, rng);
+  }
+  check_panel_shape(384, 256, 128, true, rng);  // 2^21 multiply-adds or more: split
+  check_panel_shape(7, 33, 7, false, rng);      // windows that do not overlap
 }
 END_TEST
 
@@ -433,6 +540,7 @@ int main() {
   tcase_add_test(tc, test_model_shapes);
   tcase_add_test(tc, test_dense_shapes);
   tcase_add_test(tc, test_rows_are_independent);
+  tcase_add_test(tc, test_panel_shapes);
   tcase_add_test(tc, test_split_products_equal_one_thread);
   tcase_add_test(tc, test_worker_pool_runs_every_part_once);
   tcase_add_test(tc, test_env_forces_portable);

@@ -1,0 +1,177 @@
+// PanelWeights: packing, the split over cores, and the two variants (AVX-512 when selected, as
+// for every kernel, see quantized_linear.cpp; portable C++ otherwise).
+#include "kernels/panel_product.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "kernels/matvec.h"
+#include "kernels/worker_pool.h"
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's intrinsics, see matvec_avx512
+#include <immintrin.h>
+#endif
+
+namespace pockettts::kernels {
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+std::shared_ptr<float> zeroed_floats(int64_t n) {
+  const size_t bytes = static_cast<size_t>(round_up(std::max<int64_t>(n, 1) * 4, 64));
+  void* p = std::aligned_alloc(64, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return {static_cast<float*>(p), [](float* f) { std::free(f); }};
+}
+
+}  // namespace
+
+PanelWeights::PanelWeights(int64_t inputs, int64_t outputs)
+    : data_(zeroed_floats(inputs * round_up(outputs, kLanes))),
+      bias_(zeroed_floats(round_up(outputs, kLanes))),
+      inputs_(inputs),
+      outputs_(outputs) {}
+
+int64_t PanelWeights::width_of(int64_t o) const {
+  const int64_t first = o / kPanelColumns * kPanelColumns;
+  return std::min(kPanelColumns, round_up(outputs_ - first, kLanes));
+}
+
+float* PanelWeights::column(int64_t o) {
+  const int64_t first = o / kPanelColumns * kPanelColumns;
+  return data_.get() + inputs_ * first + (o - first);
+}
+
+void PanelWeights::multiply(const float* x, int64_t x_stride, int64_t rows, float* y,
+                            int64_t y_stride, const float* residual,
+                            int64_t residual_stride) const {
+  if (rows <= 0 || outputs_ <= 0) return;
+  const bool avx512 = avx512_selected();
+  const int parts = rows * inputs_ * outputs_ >= kParallelMinMacs ? ComputeScope::current() : 1;
+  // Ranges of rows: each output is computed the same way whichever thread has its row.
+  parallel_ranges(rows, 1, parts, [&](int64_t r0, int64_t r1) {
+    for (int64_t first = 0; first < outputs_; first += kPanelColumns) {
+      const PanelCall c{data_.get() + inputs_ * first,
+                        bias_.get() + first,
+                        inputs_,
+                        width_of(first),
+                        std::min(kPanelColumns, outputs_ - first),
+                        x + r0 * x_stride,
+                        x_stride,
+                        y + r0 * y_stride + first,
+                        y_stride,
+                        residual != nullptr ? residual + r0 * residual_stride + first : nullptr,
+                        residual_stride};
+#if defined(__x86_64__)
+      if (avx512) {
+        panel_rows_avx512(c, r1 - r0);
+        continue;
+      }
+#endif
+      panel_rows_portable(c, r1 - r0);
+    }
+  });
+}
+
+// Portable: one row at a time, the panel's columns as the vector lanes; the same order of
+// summation as the AVX-512 variant (j ascending, bias, then the residual), without fusing.
+__attribute__((target_clones("avx2", "default"))) void panel_rows_portable(const PanelCall& c,
+                                                                           int64_t rows) {
+  float acc[PanelWeights::kPanelColumns];
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* x = c.x + r * c.x_stride;
+    std::fill(acc, acc + c.width, 0.0f);
+    for (int64_t j = 0; j < c.inputs; ++j) {
+      const float xj = x[j];
+      const float* w = c.panel + j * c.width;
+      for (int64_t o = 0; o < c.width; ++o) acc[o] += xj * w[o];
+    }
+    float* y = c.y + r * c.y_stride;
+    const float* res = c.residual != nullptr ? c.residual + r * c.residual_stride : nullptr;
+    for (int64_t o = 0; o < c.valid; ++o) {
+      const float v = acc[o] + c.bias[o];
+      y[o] = res != nullptr ? res[o] + v : v;
+    }
+  }
+}
+
+#if defined(__x86_64__)
+namespace {
+
+#define POCKETTTS_AVX512 __attribute__((target("avx512f")))
+
+// R rows x V vectors of 16 outputs in R * V accumulators; the V weight vectors of input j are
+// loaded once and used for every row.
+template <int V, int R>
+POCKETTTS_AVX512 void tile(const PanelCall& c, int64_t r0) {
+  __m512 acc[R][V];
+  for (auto& row : acc)
+    for (auto& a : row) a = _mm512_setzero_ps();
+  const float* x = c.x + r0 * c.x_stride;
+  const float* w = c.panel;
+  for (int64_t j = 0; j < c.inputs; ++j, w += V * kLanes) {
+    __m512 wv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) wv[v] = _mm512_load_ps(w + v * kLanes);
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) {
+      const __m512 xb = _mm512_set1_ps(x[r * c.x_stride + j]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(xb, wv[v], acc[r][v]);
+    }
+  }
+  for (int v = 0; v < V; ++v) {
+    const int64_t left = c.valid - v * kLanes;
+    const __mmask16 m = left >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+    const __m512 b = _mm512_load_ps(c.bias + v * kLanes);
+    for (int r = 0; r < R; ++r) {
+      __m512 s = _mm512_add_ps(acc[r][v], b);
+      if (c.residual != nullptr) {
+        const float* res = c.residual + (r0 + r) * c.residual_stride + v * kLanes;
+        s = _mm512_add_ps(_mm512_maskz_loadu_ps(m, res), s);
+      }
+      _mm512_mask_storeu_ps(c.y + (r0 + r) * c.y_stride + v * kLanes, m, s);
+    }
+  }
+}
+
+// The last rows (n < kRows of them) in one tile of exactly n rows.
+template <int V, int R>
+POCKETTTS_AVX512 void rest(const PanelCall& c, int64_t r0, int64_t n) {
+  if constexpr (R > 0) {
+    if (n == R) {
+      tile<V, R>(c, r0);
+    } else {
+      rest<V, R - 1>(c, r0, n);
+    }
+  }
+}
+
+// Rows in tiles of kRows (24 accumulators at most), then one tile of the rest.
+template <int V>
+POCKETTTS_AVX512 void panel(const PanelCall& c, int64_t rows) {
+  constexpr int kRows = V == 4 ? 6 : V == 3 ? 8 : 12;
+  int64_t r0 = 0;
+  for (; r0 + kRows <= rows; r0 += kRows) tile<V, kRows>(c, r0);
+  rest<V, kRows - 1>(c, r0, rows - r0);
+}
+
+}  // namespace
+
+void panel_rows_avx512(const PanelCall& c, int64_t rows) {
+  switch (c.width / kLanes) {
+    case 1: panel<1>(c, rows); break;
+    case 2: panel<2>(c, rows); break;
+    case 3: panel<3>(c, rows); break;
+    default: panel<4>(c, rows); break;
+  }
+}
+#endif
+
+}  // namespace pockettts::kernels
