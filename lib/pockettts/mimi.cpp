@@ -59,15 +59,22 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
                            c.transformer.max_period),
       downsample_(vb.pp("downsample").pp("conv"), dimension_, dimension_, 2 * stride_, stride_, 1,
                   1, false, StreamingConv1d::PadMode::kReplicate),
-      upsample_(vb.pp("upsample").pp("convtr"), dimension_, dimension_, 2 * stride_, stride_,
-                dimension_, false),
-      quantizer_proj_(vb.take("quantizer.output_proj.weight",
-                              {c.quantizer.output_dimension, c.quantizer.dimension, 1})) {
+      upsample_weight_(vb.pp("upsample").pp("convtr").take("convtr.weight",
+                                                            {dimension_, 1, 2 * stride_})
+                           .to(at::kFloat)
+                           .reshape({dimension_, 2 * stride_})
+                           .contiguous()) {
   if (c.quantizer.output_dimension != dimension_) {
     throw Error(ErrorCode::kInvalidData,
                 "mimi.quantizer.output_dimension must equal "
                 "mimi.seanet.dimension");
   }
+  const int64_t latent_dim = c.quantizer.dimension;
+  at::Tensor proj =
+      vb.take("quantizer.output_proj.weight", {dimension_, latent_dim, 1}).to(at::kFloat).contiguous();
+  const float* p = proj.data_ptr<float>();
+  quantizer_proj_ = kernels::PanelWeights::pack(
+      latent_dim, dimension_, nullptr, [&](int64_t j, int64_t o) { return p[o * latent_dim + j]; });
 }
 
 at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames) const {
@@ -92,17 +99,40 @@ at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames)
 }
 
 MimiDecoderState Mimi::init_decoder_state() const {
-  return {upsample_.init_state(1), decoder_transformer_.init_caches(1, context_),
-          decoder_.init_state(1)};
+  MimiDecoderState s;
+  s.projected.assign(static_cast<size_t>(dimension_), 0.0f);
+  s.previous.assign(static_cast<size_t>(dimension_), 0.0f);
+  s.upsampled = at::empty({1, stride_, dimension_}, at::kFloat);
+  s.transformer = decoder_transformer_.init_caches(1, context_);
+  s.decoder = decoder_.init_state(stride_);
+  return s;
 }
 
 at::Tensor Mimi::decode_frame(const at::Tensor& latent, MimiDecoderState& state) const {
-  at::Tensor quantized = at::conv1d(latent.view({1, -1, 1}), quantizer_proj_);
-  at::Tensor emb = upsample_.forward(quantized, state.upsample);
-  emb = decoder_transformer_.forward(emb, &state.transformer);
-  at::Tensor out = decoder_.forward(emb, state.decoder);
+  const at::Tensor z = latent.to(at::kFloat).contiguous();
+  if (z.numel() != quantizer_proj_.inputs()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "mimi: a latent of " + std::to_string(quantizer_proj_.inputs()) +
+                    " values is needed, got " + std::to_string(z.numel()));
+  }
+  quantizer_proj_.multiply(z.data_ptr<float>(), 0, 1, state.projected.data(), dimension_);
+  // Output step p of this frame: its tap p plus the previous frame's tap p + stride (the
+  // reference's convtr output plus its carried partial, in that order).
+  const float* w = upsample_weight_.data_ptr<float>();
+  float* up = state.upsampled.data_ptr<float>();
+  for (int64_t p = 0; p < stride_; ++p) {
+    for (int64_t c = 0; c < dimension_; ++c) {
+      up[p * dimension_ + c] = state.projected[c] * w[c * 2 * stride_ + p] +
+                               state.previous[c] * w[c * 2 * stride_ + p + stride_];
+    }
+  }
+  std::swap(state.projected, state.previous);
+  const at::Tensor emb = decoder_transformer_.forward_rows(state.upsampled, &state.transformer);
   decoder_transformer_.advance(state.transformer, stride_);
-  return out;
+  const int64_t samples = stride_ * decoder_.hop_length(), channels = decoder_.channels();
+  at::Tensor out = at::empty({samples, channels}, at::kFloat);  // channels-last
+  decoder_.forward(emb.data_ptr<float>(), stride_, state.decoder, out.data_ptr<float>());
+  return out.t().unsqueeze(0).contiguous();
 }
 
 }  // namespace pockettts

@@ -7,17 +7,22 @@
 #include <vector>
 
 #include "config.h"
+#include "kernels/panel_product.h"
 #include "modules/conv.h"
 #include "modules/seanet.h"
+#include "modules/seanet_decoder.h"
 #include "modules/transformer.h"
 #include "weights.h"
 
 namespace pockettts {
 
+// One stream's decoder: upsampling history, transformer caches, SEANet windows.
 struct MimiDecoderState {
-  ConvTransposeState upsample;
+  std::vector<float> projected;  // [dimension]: this frame's latent through the projection
+  std::vector<float> previous;   // [dimension]: the previous frame's
+  at::Tensor upsampled;          // [1, stride, dimension]: the transformer's input
   std::vector<MimiKvCache> transformer;
-  SeanetState decoder;
+  SeanetDecoderState decoder;
 };
 
 class Mimi {
@@ -29,7 +34,8 @@ class Mimi {
   at::Tensor encode_to_latent(const at::Tensor& audio, int64_t piece_frames = 25) const;
 
   MimiDecoderState init_decoder_state() const;
-  // One frame: a denormalized latent [1, ldim] -> audio [1, channels, frame_size].
+  // One frame: a denormalized latent [1, ldim] -> audio [1, channels, frame_size]. Apart from
+  // the returned audio, the upsampling and the SEANet decoder allocate nothing.
   at::Tensor decode_frame(const at::Tensor& latent, MimiDecoderState& state) const;
 
   int64_t frame_size() const { return frame_size_; }
@@ -43,8 +49,10 @@ class Mimi {
   SeanetDecoder decoder_;
   MimiTransformer encoder_transformer_, decoder_transformer_;
   StreamingConv1d downsample_;
-  StreamingConvTranspose1d upsample_;
-  at::Tensor quantizer_proj_;  // [output_dimension, dimension, 1]
+  // Upsampling to the transformer's rate: a depthwise transposed convolution, kernel 2 * stride,
+  // no bias. [dimension, 2 * stride].
+  at::Tensor upsample_weight_;
+  kernels::PanelWeights quantizer_proj_;  // latent [dimension of the quantizer] -> [dimension]
 };
 
 }  // namespace pockettts

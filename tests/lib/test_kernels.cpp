@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/dense_linear.h"
+#include "kernels/elu.h"
 #include "kernels/panel_product.h"
 #include "kernels/quantized_linear.h"
 #include "kernels/worker_pool.h"
@@ -414,6 +415,43 @@ START_TEST(test_panel_shapes) {
 }
 END_TEST
 
+// ELU: exact above 0, exp(x) - 1 within 3e-7 below (the reference's Sleef exp is within 1 ulp:
+// both are ~1e-7 from the true value), NaN kept, -inf to -1, every tail length, in place.
+START_TEST(test_elu) {
+  std::mt19937 rng(5);
+  std::vector<float> x = random_vector(4099, rng, -20.0f, 3.0f);
+  x[7] = NAN;
+  x[8] = -INFINITY;
+  x[9] = 0.0f;
+  x[10] = -1e-30f;
+  x[11] = -200.0f;
+  for (const std::string& v : variants()) {
+    ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+    for (int64_t n : {1, 15, 16, 17, 33, 4099}) {
+      std::vector<float> y(static_cast<size_t>(n) + 1, 5.0f);
+      pockettts::kernels::elu(x.data(), n, y.data());
+      ck_assert_float_eq(y[static_cast<size_t>(n)], 5.0f);  // nothing written past n
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(x[i])) {
+          EXPECT_MSG(std::isnan(y[i]), "%s elu(NaN) = %g", v.c_str(), y[i]);
+        } else if (x[i] > 0) {
+          EXPECT_MSG(y[i] == x[i], "%s elu(%g) = %g", v.c_str(), x[i], y[i]);
+        } else {
+          const double want = std::exp(static_cast<double>(x[i])) - 1.0;
+          EXPECT_MSG(std::fabs(y[i] - want) <= 3e-7, "%s elu(%.9g) = %.9g, want %.9g",
+                     v.c_str(), x[i], y[i], want);
+        }
+      }
+    }
+    std::vector<float> in_place(x.begin(), x.begin() + 100), copy(100);
+    pockettts::kernels::elu(x.data(), 100, copy.data());
+    pockettts::kernels::elu(in_place.data(), 100, in_place.data());
+    ck_assert(std::memcmp(in_place.data(), copy.data(), 400) == 0);
+  }
+  QuantizedLinear::use_kernel("auto");
+}
+END_TEST
+
 START_TEST(test_rows_are_independent) {
   std::mt19937 rng(2024);
   for (const std::string& v : variants()) {
@@ -541,6 +579,7 @@ int main() {
   tcase_add_test(tc, test_dense_shapes);
   tcase_add_test(tc, test_rows_are_independent);
   tcase_add_test(tc, test_panel_shapes);
+  tcase_add_test(tc, test_elu);
   tcase_add_test(tc, test_split_products_equal_one_thread);
   tcase_add_test(tc, test_worker_pool_runs_every_part_once);
   tcase_add_test(tc, test_env_forces_portable);

@@ -1,11 +1,11 @@
-// Streaming 1-D convolutions: the left context (kernel - stride samples) is carried from one
-// call to the next, so frame-by-frame output equals the whole-signal output.
+// Streaming 1-D convolutions on [B, C, T] signals (Mimi's encoder): the left context (kernel -
+// stride samples) is carried from one call to the next, so piece-by-piece output equals the
+// whole-signal output. (The decoder's convolutions are channels-last: window_conv.h.)
 //
-// Ungrouped convolutions run as one product on our f32 kernel (kernels/dense_linear.h): the
-// windows of the input as rows (im2col), the weights as they are stored ([C_out, C_in * K]);
-// transposed ones as the product with the transposed weights then an overlap-add. libtorch's
-// CPU path (im2col + OpenBLAS GEMM, repacking the weights on every call) took twice as long
-// on Mimi's per-frame shapes. Only the summation order differs from the reference.
+// Ungrouped convolutions with long windows over few output steps run as one product on our f32
+// kernel (kernels/dense_linear.h): the windows of the input as rows (im2col), the weights as
+// they are stored ([C_out, C_in * K]); the rest on libtorch's conv1d. Only the summation order
+// differs from the reference.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -36,26 +36,6 @@ class StreamingConv1d {
   at::Tensor weight_, bias_;
   int64_t in_channels_, out_channels_, kernel_size_, stride_, dilation_, groups_;
   PadMode pad_mode_;
-};
-
-struct ConvTransposeState {
-  at::Tensor partial;  // [B, C_out, kernel - stride]: overlap to add to the next output
-};
-
-class StreamingConvTranspose1d {
- public:
-  StreamingConvTranspose1d(const WeightPath& vb, int64_t in_channels, int64_t out_channels,
-                           int64_t kernel_size, int64_t stride, int64_t groups = 1,
-                           bool bias = true);
-  ConvTransposeState init_state(int64_t batch) const;
-  at::Tensor forward(const at::Tensor& x, ConvTransposeState& state) const;
-
- private:
-  at::Tensor dense_conv_transpose(const at::Tensor& x) const;  // groups == 1
-
-  at::Tensor weight_, bias_;
-  at::Tensor weight_t_;  // ungrouped: [C_out * K, C_in], the weights transposed for the kernel
-  int64_t in_channels_, out_channels_, kernel_size_, stride_, groups_;
 };
 
 }  // namespace pockettts

@@ -1,4 +1,4 @@
-// SEANet encoder (audio -> 200 Hz features) and decoder (features -> audio), streaming.
+// SEANet encoder (audio -> 200 Hz features), streaming; the decoder is in seanet_decoder.h.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -24,8 +24,7 @@ class SeanetResnetBlock {
 };
 
 // Per-layer streaming state of a SEANet stack, in layer order.
-using SeanetState =
-    std::vector<std::variant<ConvState, ConvTransposeState, std::vector<ConvState>>>;
+using SeanetState = std::vector<std::variant<ConvState, std::vector<ConvState>>>;
 
 class SeanetEncoder {
  public:
@@ -41,18 +40,6 @@ class SeanetEncoder {
   std::vector<Layer> layers_;  // an ELU precedes every downsampling and the last conv
   std::vector<bool> elu_before_;
   int64_t hop_length_ = 1;
-};
-
-class SeanetDecoder {
- public:
-  SeanetDecoder(const WeightPath& vb, const SEANetConfig& config);
-  SeanetState init_state(int64_t batch) const;
-  at::Tensor forward(const at::Tensor& z, SeanetState& state) const;
-
- private:
-  using Layer = std::variant<StreamingConv1d, StreamingConvTranspose1d, SeanetResnetBlock>;
-  std::vector<Layer> layers_;
-  std::vector<bool> elu_before_;
 };
 
 }  // namespace pockettts

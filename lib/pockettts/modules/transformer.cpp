@@ -91,14 +91,19 @@ std::vector<MimiKvCache> MimiTransformer::init_caches(int64_t batch, int64_t cap
 }
 
 at::Tensor MimiTransformer::forward(const at::Tensor& x, std::vector<MimiKvCache>* caches) const {
-  at::Tensor h = x.transpose(1, 2);
+  return forward_rows(x.transpose(1, 2), caches).transpose(1, 2);
+}
+
+at::Tensor MimiTransformer::forward_rows(const at::Tensor& x,
+                                         std::vector<MimiKvCache>* caches) const {
+  at::Tensor h = x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
     MimiKvCache* cache = caches ? &(*caches)[i] : nullptr;
     h = layer.rest.add_attention(h, layer.attention.forward(layer.rest.attention_input(h), cache));
     h = layer.rest.feed_forward(h);
   }
-  return h.transpose(1, 2);
+  return h.contiguous();
 }
 
 void MimiTransformer::advance(std::vector<MimiKvCache>& caches, int64_t steps) const {

@@ -54,6 +54,8 @@ class MimiTransformer {
   std::vector<MimiKvCache> init_caches(int64_t batch, int64_t capacity) const;
   // caches == nullptr: the whole sequence at once.
   at::Tensor forward(const at::Tensor& x, std::vector<MimiKvCache>* caches) const;
+  // The same on x [B, T, C] (time steps as rows), returning [B, T, C] contiguous.
+  at::Tensor forward_rows(const at::Tensor& x, std::vector<MimiKvCache>* caches) const;
   void advance(std::vector<MimiKvCache>& caches, int64_t steps) const;
 
  private:
