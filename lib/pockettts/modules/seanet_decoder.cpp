@@ -82,25 +82,9 @@ SeanetDecoderState SeanetDecoder::init_state(int64_t steps) const {
 void SeanetDecoder::forward(const float* z, int64_t steps, SeanetDecoderState& state,
                             float* audio) const {
   if (steps != state.steps) {
-    // Another piece size: keep the histories, resize the rest.
-    SeanetDecoderState resized = init_state(steps);
-    size_t w = 0;
-    auto keep = [&](const WindowConv& conv) {
-      const size_t n = static_cast<size_t>(conv.context() * conv.in_channels());
-      std::memcpy(resized.windows[w].data(), state.windows[w].data(), n * sizeof(float));
-      ++w;
-    };
-    keep(first_);
-    for (const Block& block : blocks_) {
-      keep(block.upsample);
-      for (const ResidualUnit& unit : block.units) {
-        keep(unit.conv1);
-        keep(unit.conv2);
-      }
-    }
-    keep(last_);
-    resized.first = state.first;
-    state = std::move(resized);
+    throw Error(ErrorCode::kInvalidArgument,
+                "SEANet decoder state made for " + std::to_string(state.steps) +
+                    " steps per call, called with " + std::to_string(steps));
   }
   const bool first = state.first;
   state.first = false;

@@ -20,7 +20,7 @@ struct SeanetDecoderState {
   std::vector<std::vector<float>> windows;  // per WindowConv, in the decoder's order
   std::vector<std::vector<float>> residuals;  // per upsampling block: its output [steps, C]
   std::vector<float> scratch;
-  int64_t steps = 0;  // input steps per call the buffers are sized for
+  int64_t steps = 0;  // input steps per call, fixed: the buffers are sized for them
   bool first = true;
 };
 
@@ -30,7 +30,7 @@ class SeanetDecoder {
 
   SeanetDecoderState init_state(int64_t steps) const;
   // z: [steps, dimension] channels-last -> audio [steps * hop_length(), channels] channels-last.
-  // The state is resized (once) if `steps` differs from the one it was made for.
+  // `steps` must be the state's (Error(kInvalidArgument) otherwise).
   void forward(const float* z, int64_t steps, SeanetDecoderState& state, float* audio) const;
 
   int64_t hop_length() const { return hop_length_; }
