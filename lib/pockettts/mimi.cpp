@@ -75,6 +75,7 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
   const float* p = proj.data_ptr<float>();
   quantizer_proj_ = kernels::PanelWeights::pack(
       latent_dim, dimension_, nullptr, [&](int64_t j, int64_t o) { return p[o * latent_dim + j]; });
+  release_pages(proj);
 }
 
 at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames) const {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <set>
 #include <utility>
@@ -257,6 +258,14 @@ int64_t TensorInfo::numel() const {
   return n;
 }
 
+namespace {
+
+// The open mappings, so release_pages() never touches memory that is not one of them.
+std::mutex g_mappings_mutex;
+std::set<std::pair<uintptr_t, size_t>> g_mappings;
+
+}  // namespace
+
 std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -288,6 +297,10 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   file->path_ = path;
   file->mapping_ = mapping;
   file->mapping_size_ = file_size;
+  {
+    std::lock_guard<std::mutex> lock(g_mappings_mutex);
+    g_mappings.insert({reinterpret_cast<uintptr_t>(mapping), file_size});
+  }
 
   const auto* bytes = static_cast<const uint8_t*>(mapping);
   const uint64_t header_length = read_u64_le(bytes);
@@ -309,7 +322,24 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
 }
 
 SafetensorsFile::~SafetensorsFile() {
-  if (mapping_ != nullptr) ::munmap(mapping_, mapping_size_);
+  if (mapping_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(g_mappings_mutex);
+  g_mappings.erase({reinterpret_cast<uintptr_t>(mapping_), mapping_size_});
+  ::munmap(mapping_, mapping_size_);
+}
+
+void SafetensorsFile::release_pages(const void* data, size_t bytes) {
+  const auto begin = reinterpret_cast<uintptr_t>(data), end = begin + bytes;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (last <= first) return;
+  std::lock_guard<std::mutex> lock(g_mappings_mutex);
+  auto it = g_mappings.upper_bound({begin, std::numeric_limits<size_t>::max()});
+  if (it == g_mappings.begin()) return;
+  --it;
+  if (begin < it->first || end > it->first + it->second) return;
+  // Private, read-only file pages: dropping them loses nothing.
+  ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 const TensorInfo* SafetensorsFile::find(const std::string& name) const {

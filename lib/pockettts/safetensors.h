@@ -40,6 +40,12 @@ class SafetensorsFile {
   const TensorInfo* find(const std::string& name) const;               // nullptr when absent
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
+  // For data copied out of a mapped file (weights repacked or compressed at load) that will not
+  // be read there again: the pages wholly inside [data, data + bytes) leave the process's
+  // resident memory (madvise MADV_DONTNEED; read again from the file if ever touched). Does
+  // nothing unless the range lies inside the mapping of an open SafetensorsFile.
+  static void release_pages(const void* data, size_t bytes);
+
  private:
   SafetensorsFile() = default;
   std::string path_;

@@ -79,6 +79,12 @@ at::Tensor Weights::take(const std::string& name, const std::vector<int64_t>& sh
   return tensor_as_float(file_, *info);
 }
 
+void release_pages(const at::Tensor& tensor) {
+  if (tensor.defined() && tensor.is_cpu() && tensor.is_contiguous()) {
+    SafetensorsFile::release_pages(tensor.data_ptr(), tensor.nbytes());
+  }
+}
+
 void Weights::check_all_taken() const {
   if (!file_) return;
   std::vector<std::string> extra;

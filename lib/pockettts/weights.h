@@ -40,6 +40,11 @@ class Weights {
   std::set<std::string> taken_;
 };
 
+// A tensor taken from a checkpoint has been copied into another form (packed, compressed) and
+// its data will not be read again: its pages of the mapped file leave the resident memory
+// (SafetensorsFile::release_pages). Nothing happens for tensors not mapped from a file.
+void release_pages(const at::Tensor& tensor);
+
 // A name prefix into Weights, so module code spells the checkpoint's key names:
 // vb.pp("layers").pp(i).take("linear1.weight", {ff, d}).
 class WeightPath {

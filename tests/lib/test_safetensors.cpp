@@ -157,6 +157,43 @@ START_TEST(test_write_then_read_round_trips) {
 }
 END_TEST
 
+namespace {
+// VmRSS of this process in KiB.
+long resident_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+}  // namespace
+
+// release_pages: a mapped tensor's pages leave the resident memory and read back the same;
+// memory that is not an open mapping is never touched.
+START_TEST(test_release_pages) {
+  std::vector<float> values(4 << 20);  // 16 MiB
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 1000) - 0.5f;
+  const std::string path = make_temp_dir() + "/big.safetensors";
+  pockettts::write_safetensors(
+      path, {{"big", DType::kF32, {static_cast<int64_t>(values.size())}, values.data()}});
+  auto file = SafetensorsFile::open(path);
+  const auto* big = file->find("big");
+  ck_assert_int_eq(std::memcmp(big->data, values.data(), big->nbytes), 0);  // all resident
+  const long before = resident_kib();
+  SafetensorsFile::release_pages(big->data, big->nbytes);
+  const long after = resident_kib();
+  ck_assert_msg(before - after >= 12 * 1024, "RSS %ld KiB -> %ld KiB", before, after);
+  ck_assert_int_eq(std::memcmp(big->data, values.data(), big->nbytes), 0);  // read again
+  const size_t bytes = big->nbytes;
+  std::vector<float> heap(values);
+  SafetensorsFile::release_pages(heap.data(), bytes);
+  ck_assert_int_eq(std::memcmp(heap.data(), values.data(), bytes), 0);
+  file.reset();  // unmapped: its range is no longer released
+  SafetensorsFile::release_pages(heap.data(), bytes);
+  ck_assert_int_eq(std::memcmp(heap.data(), values.data(), bytes), 0);
+}
+END_TEST
+
 START_TEST(test_writer_orders_by_dtype_then_name) {
   const float f[] = {1.0f};
   const int64_t l[] = {1};
@@ -376,6 +413,7 @@ int main() {
   tcase_add_test(read, test_bf16_weights_are_the_f32_weights_rounded);
   tcase_add_test(read, test_reads_f16_values);
   tcase_add_test(read, test_accepts_empty_header_and_empty_tensors);
+  tcase_add_test(read, test_release_pages);
   suite_add_tcase(suite, read);
   TCase* write = tcase_create("write");
   tcase_add_test(write, test_write_then_read_round_trips);

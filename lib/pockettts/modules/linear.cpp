@@ -27,6 +27,7 @@ void Linear::compress(WeightFormat format) {
   at::Tensor b = bias_.defined() ? bias_.contiguous() : at::Tensor();
   compressed_ = std::make_shared<QuantizedLinear>(
       w.data_ptr<float>(), out_, in_, b.defined() ? b.data_ptr<float>() : nullptr, format);
+  release_pages(weight_);
   weight_ = at::Tensor();
   bias_ = at::Tensor();
 }

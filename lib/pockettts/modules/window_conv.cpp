@@ -34,6 +34,7 @@ WindowConv WindowConv::conv(const WeightPath& vb, int64_t in_channels, int64_t o
         const int64_t k = j / in_channels, i = j % in_channels;
         return wp[(o * in_channels + i) * kernel_size + k];
       });
+  release_pages(w);
   c.in_channels_ = in_channels;
   c.out_channels_ = out_channels;
   c.kernel_size_ = kernel_size;
@@ -68,6 +69,7 @@ WindowConv WindowConv::transposed(const WeightPath& vb, int64_t in_channels, int
         const int64_t k = o / out_channels + m * stride, oc = o % out_channels;
         return k < kernel_size ? wp[(i * out_channels + oc) * kernel_size + k] : 0.0f;
       });
+  release_pages(w);
   c.in_channels_ = in_channels;
   c.out_channels_ = out_channels;
   c.kernel_size_ = taps;
