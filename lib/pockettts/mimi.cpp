@@ -96,7 +96,11 @@ at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames)
   }
   at::Tensor emb = pieces.size() == 1 ? pieces.front() : at::cat(pieces, -1);
   emb = encoder_transformer_.forward(emb, nullptr);
-  return downsample_.forward(emb, nullptr);
+  at::Tensor latent = downsample_.forward(emb, nullptr);
+  // Voice prompts are rare: the encoder's 48 MB of mapped weights need not stay resident.
+  encoder_.release_pages();
+  downsample_.release_pages();
+  return latent;
 }
 
 MimiDecoderState Mimi::init_decoder_state() const {

@@ -68,6 +68,11 @@ at::Tensor StreamingConv1d::forward(const at::Tensor& x, ConvState* state) const
   return y;
 }
 
+void StreamingConv1d::release_pages() const {
+  pockettts::release_pages(weight_);
+  pockettts::release_pages(bias_);
+}
+
 at::Tensor StreamingConv1d::dense_conv(const at::Tensor& input) const {
   const int64_t B = input.size(0), span = (kernel_size_ - 1) * dilation_ + 1;
   const int64_t t_out = (input.size(2) - span) / stride_ + 1;

@@ -29,6 +29,9 @@ class StreamingConv1d {
   ConvState init_state(int64_t batch) const;
   // x: [B, C_in, T] with T a multiple of the stride. state == nullptr: a fresh state.
   at::Tensor forward(const at::Tensor& x, ConvState* state) const;
+  // The weights' pages of the mapped checkpoint leave the resident memory until the next call
+  // (weights.h release_pages): for layers used rarely (the encoder, once per voice prompt).
+  void release_pages() const;
 
  private:
   at::Tensor dense_conv(const at::Tensor& input) const;  // groups == 1, no padding

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 
 #include "kernels/dense_linear.h"
+#include "kernels/matvec.h"
+#include "kernels/panel_product.h"
 #include "kernels/quantized_linear.h"
 
 namespace pockettts {
@@ -32,6 +34,18 @@ void Linear::compress(WeightFormat format) {
   bias_ = at::Tensor();
 }
 
+void Linear::pack_panels() {
+  if (compressed_ || panels_ || !kernels::avx512_selected()) return;
+  const float* w = weight_.data_ptr<float>();
+  const int64_t in = in_;
+  panels_ = std::make_shared<kernels::PanelWeights>(kernels::PanelWeights::pack(
+      in_, out_, bias_.defined() ? bias_.data_ptr<float>() : nullptr,
+      [&](int64_t j, int64_t o) { return w[o * in + j]; }));
+  release_pages(weight_);
+  weight_ = at::Tensor();
+  bias_ = at::Tensor();
+}
+
 at::Tensor Linear::operator()(const at::Tensor& x) const {
   // Our kernels, not at::linear: libtorch sends few-row products (every generation step) through
   // GEMM, which repacks the weights on every call and reads them at a third of the speed, and
@@ -40,12 +54,14 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
   // Each output's summation order does not depend on the number of rows, so batched streams
   // get the bits of a stream alone (kernels/dense_linear.h).
   const int64_t rows = x.numel() / in_;
-  if (!compressed_ && !kernels::dense_linear_fast(rows)) return at::linear(x, weight_, bias_);
+  if (!compressed_ && !panels_ && !kernels::dense_linear_fast(rows)) return at::linear(x, weight_, bias_);
   at::Tensor input = x.reshape({rows, in_}).contiguous();
   auto sizes = x.sizes().vec();
   sizes.back() = out_;
   at::Tensor y = at::empty(sizes, x.options());
-  if (compressed_) {
+  if (panels_) {
+    panels_->multiply(input.data_ptr<float>(), in_, rows, y.data_ptr<float>(), out_);
+  } else if (compressed_) {
     compressed_->forward(input.data_ptr<float>(), rows, y.data_ptr<float>());
   } else {
     kernels::dense_linear(weight_.data_ptr<float>(),

@@ -13,6 +13,9 @@ namespace pockettts {
 
 class QuantizedLinear;
 enum class WeightFormat;
+namespace kernels {
+class PanelWeights;
+}
 
 class Linear {
  public:
@@ -24,6 +27,11 @@ class Linear {
 
   // Replaces the F32 weight by a compressed copy (the F32 tensor is released).
   void compress(WeightFormat format);
+  // For layers that always see many rows (Mimi's transformers: 16 steps a frame, thousands in a
+  // voice prompt): the F32 weights repacked in column panels (kernels/panel_product.h), whose
+  // tiles beat dot products there (no horizontal sums); the mapped tensor is released. Only
+  // with AVX-512 (the portable build keeps BLAS for many rows). Same values to f32 rounding.
+  void pack_panels();
 
   at::Tensor operator()(const at::Tensor& x) const;
 
@@ -33,6 +41,7 @@ class Linear {
  private:
   at::Tensor weight_, bias_;
   std::shared_ptr<const QuantizedLinear> compressed_;
+  std::shared_ptr<const kernels::PanelWeights> panels_;
   int64_t in_ = 0, out_ = 0;
 };
 

@@ -21,6 +21,11 @@ MimiAttention::MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t nu
       in_proj_(Linear::take(vb.pp("in_proj"), embed_dim, 3 * embed_dim, false)),
       out_proj_(Linear::take(vb.pp("out_proj"), embed_dim, embed_dim, false)) {}
 
+void MimiAttention::pack_panels() {
+  in_proj_.pack_panels();
+  out_proj_.pack_panels();
+}
+
 MimiKvCache MimiAttention::init_cache(int64_t batch, int64_t capacity) const {
   const int64_t d = embed_dim_ / num_heads_;
   return {at::zeros({2, batch, num_heads_, capacity, d}, at::kFloat), at::zeros({batch}, at::kLong),

@@ -24,6 +24,7 @@ class MimiAttention {
                 double max_period);
 
   MimiKvCache init_cache(int64_t batch, int64_t capacity) const;
+  void pack_panels();  // Linear::pack_panels on both projections
   // x: [B, T, d]. With a cache: streaming. Without: the whole sequence at once (encoder).
   at::Tensor forward(const at::Tensor& x, MimiKvCache* cache) const;
 

@@ -37,6 +37,11 @@ at::Tensor SeanetResnetBlock::forward(const at::Tensor& x, std::vector<ConvState
   return x + v;
 }
 
+void SeanetResnetBlock::release_pages() const {
+  conv1_.release_pages();
+  conv2_.release_pages();
+}
+
 SeanetEncoder::SeanetEncoder(const WeightPath& vb, const SEANetConfig& c) {
   const auto pad = pad_mode_of(c);
   WeightPath model = vb.pp("model");
@@ -73,6 +78,10 @@ SeanetState SeanetEncoder::init_state(int64_t batch) const {
     std::visit([&](const auto& l) { state.emplace_back(l.init_state(batch)); }, layer);
   }
   return state;
+}
+
+void SeanetEncoder::release_pages() const {
+  for (const auto& layer : layers_) std::visit([](const auto& l) { l.release_pages(); }, layer);
 }
 
 at::Tensor SeanetEncoder::forward(const at::Tensor& x, SeanetState* state) const {

@@ -18,6 +18,7 @@ class SeanetResnetBlock {
                     int64_t compress, StreamingConv1d::PadMode pad);
   std::vector<ConvState> init_state(int64_t batch) const;
   at::Tensor forward(const at::Tensor& x, std::vector<ConvState>* state) const;
+  void release_pages() const;
 
  private:
   StreamingConv1d conv1_, conv2_;
@@ -34,6 +35,8 @@ class SeanetEncoder {
   // consecutive pieces give the output of one call on the whole signal.
   at::Tensor forward(const at::Tensor& x, SeanetState* state = nullptr) const;
   int64_t hop_length() const { return hop_length_; }
+  // Every layer's StreamingConv1d::release_pages (the encoder runs once per voice prompt).
+  void release_pages() const;
 
  private:
   using Layer = std::variant<StreamingConv1d, SeanetResnetBlock>;

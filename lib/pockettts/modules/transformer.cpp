@@ -81,6 +81,10 @@ MimiTransformer::MimiTransformer(const WeightPath& vb, int64_t d_model, int64_t 
     layers_.push_back(
         {MimiAttention(layer.pp("self_attn"), d_model, num_heads, context, max_period),
          TransformerLayerWeights(layer, d_model, dim_feedforward, true)});
+    // Every product here has many rows (16 steps a frame, a voice prompt's thousands).
+    layers_.back().attention.pack_panels();
+    layers_.back().rest.linear1.pack_panels();
+    layers_.back().rest.linear2.pack_panels();
   }
 }
 
