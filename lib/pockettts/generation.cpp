@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "blocking_queue.h"
+#include "heap.h"
 #include "kernels/worker_pool.h"
 #include "log.h"
 #include "text.h"
@@ -59,6 +60,8 @@ class GenerationStream final : public AudioChunkStream {
     cancel();
     generator_.join();
     decoder_.join();
+    base_ = FlowLmState{};
+    release_free_heap();  // the steps' and decoder's temporaries, the KV caches
   }
 
   bool next(std::vector<float>& chunk) override {
