@@ -13,7 +13,6 @@
 #include <variant>
 
 #include "blocking_queue.h"
-#include "heap.h"
 #include "kernels/worker_pool.h"
 #include "log.h"
 #include "text.h"
@@ -60,8 +59,6 @@ class GenerationStream final : public AudioChunkStream {
     cancel();
     generator_.join();
     decoder_.join();
-    base_ = FlowLmState{};
-    release_free_heap();  // the steps' and decoder's temporaries, the KV caches
   }
 
   bool next(std::vector<float>& chunk) override {

@@ -9,7 +9,6 @@
 
 #include "audio_io.h"
 #include "generation.h"
-#include "heap.h"
 #include "kernels/quantized_linear.h"
 #include "kernels/worker_pool.h"
 #include "log.h"
@@ -160,7 +159,6 @@ Sampling TTSModel::Impl::sampling(const std::optional<SamplingOptions>& o) const
 at::Tensor TTSModel::Impl::encode_audio(const at::Tensor& audio) const {
   kernels::ComputeScope scope(scheduler->idle_cores());  // spare cores, when no stream runs
   at::Tensor latent = mimi->encode_to_latent(audio.view({1, 1, -1}));
-  release_free_heap();  // the encoder's activations: tens of MB
   return flow_lm->project_speaker(latent.transpose(-1, -2).to(at::kFloat));
 }
 

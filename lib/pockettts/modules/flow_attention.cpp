@@ -2,7 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 #include <limits>
 
 #include "modules/rope.h"
@@ -68,6 +71,7 @@ at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state
   at::Tensor keys = state.cache.select(0, 0).narrow(1, 0, end + t);
   at::Tensor values = state.cache.select(0, 1).narrow(1, 0, end + t);
 
+  if (t == 1 && b == 1) return attend_one(q, keys, values);
   at::Tensor qh = q.transpose(1, 2), kh = keys.transpose(1, 2), vh = values.transpose(1, 2);
   at::Tensor scores = at::matmul(qh, kh.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
   if (t > 1) {
@@ -78,6 +82,54 @@ at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state
   }
   at::Tensor weights = at::softmax(scores, -1);
   return at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
+}
+
+at::Tensor FlowAttention::attend_one(const at::Tensor& q, const at::Tensor& keys,
+                                     const at::Tensor& values) const {
+  // One query per head against the cache as it lies ([S, H, D]): dot products, softmax, then
+  // the weighted sum of values, on plain loops. at::matmul here went through GEMM, which packs
+  // (copies) every key and value of the cache on every step.
+  const int64_t H = num_heads_, D = head_dim(), S = keys.size(1);
+  const int64_t row = keys.stride(1);  // floats from one position to the next
+  TORCH_CHECK(keys.stride(2) == D && keys.stride(3) == 1 && values.strides() == keys.strides(),
+              "flow attention: unexpected cache layout");
+  const at::Tensor qc = q.contiguous();
+  const float* qp = qc.data_ptr<float>();
+  const float* kp = keys.data_ptr<float>();
+  const float* vp = values.data_ptr<float>();
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  at::Tensor out = at::zeros({1, 1, H * D}, q.options());
+  float* op = out.data_ptr<float>();
+  std::vector<float> weights(static_cast<size_t>(S));
+  constexpr int64_t kLanes = 16;  // partial sums the compiler keeps in vector registers
+  for (int64_t h = 0; h < H; ++h) {
+    const float* qh = qp + h * D;
+    float max = -std::numeric_limits<float>::infinity();
+    for (int64_t s = 0; s < S; ++s) {
+      const float* k = kp + s * row + h * D;
+      float lanes[kLanes] = {};
+      int64_t d = 0;
+      for (; d + kLanes <= D; d += kLanes)
+        for (int64_t l = 0; l < kLanes; ++l) lanes[l] += qh[d + l] * k[d + l];
+      float dot = 0;
+      for (; d < D; ++d) dot += qh[d] * k[d];
+      for (int64_t l = 0; l < kLanes; ++l) dot += lanes[l];
+      weights[s] = dot * scale;
+      max = std::max(max, weights[s]);
+    }
+    float sum = 0;
+    for (int64_t s = 0; s < S; ++s) {
+      weights[s] = std::exp(weights[s] - max);
+      sum += weights[s];
+    }
+    float* oh = op + h * D;
+    for (int64_t s = 0; s < S; ++s) {
+      const float w = weights[s] / sum;
+      const float* v = vp + s * row + h * D;
+      for (int64_t d = 0; d < D; ++d) oh[d] += w * v[d];
+    }
+  }
+  return out;
 }
 
 }  // namespace pockettts

@@ -41,6 +41,10 @@ class FlowAttention {
  private:
   // Attention of one stream: projected [B, T, 3d] (q, k, v) against `cache`, [B, T, d] out.
   at::Tensor attend(const at::Tensor& projected, FlowKvCache& cache) const;
+  // The generation step's case (one stream, one position): q [1, 1, H, D] against keys and
+  // values [1, S, H, D] (views of the cache) -> [1, 1, H * D].
+  at::Tensor attend_one(const at::Tensor& q, const at::Tensor& keys,
+                        const at::Tensor& values) const;
 
   int64_t embed_dim_;
   int64_t num_heads_;
