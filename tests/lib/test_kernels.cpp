@@ -237,9 +237,9 @@ void check_dense_shape(int64_t in, int64_t out, bool with_bias, std::mt19937& rn
 template <typename Forward>
 void check_rows_independent(const char* what, int64_t in, int64_t out, const Forward& forward,
                             std::mt19937& rng) {
-  constexpr int64_t kRows = 11;  // more than one block of 8, with a tail
+  constexpr int64_t kRows = 37;  // more than one block of kMaxBlockRows (32), with a tail
   const std::vector<float> x = random_vector(static_cast<size_t>(kRows * in), rng, -2.0f, 2.0f);
-  for (int64_t rows : {int64_t{2}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{8}, kRows}) {
+  for (int64_t rows : {int64_t{2}, int64_t{3}, int64_t{5}, int64_t{8}, int64_t{11}, kRows}) {
     std::vector<float> together(static_cast<size_t>(rows * out)), alone(static_cast<size_t>(out));
     forward(x.data(), rows, together.data());
     for (int64_t r = 0; r < rows; ++r) {

@@ -13,7 +13,7 @@ namespace pockettts::kernels {
 constexpr int64_t kTileRows = 8;
 constexpr int64_t kTileCols = 64;
 // Rows of x that share one pass over the weights (the rest of a call takes further passes).
-constexpr int64_t kMaxBlockRows = 8;
+constexpr int64_t kMaxBlockRows = 32;
 
 using MatvecFn = void (*)(const PackedWeights& w, const float* x, int64_t rows, float* y);
 
