@@ -59,8 +59,9 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
                            c.transformer.max_period),
       downsample_(vb.pp("downsample").pp("conv"), dimension_, dimension_, 2 * stride_, stride_, 1,
                   1, false, StreamingConv1d::PadMode::kReplicate),
-      upsample_weight_(vb.pp("upsample").pp("convtr").take("convtr.weight",
-                                                            {dimension_, 1, 2 * stride_})
+      upsample_weight_(vb.pp("upsample")
+                           .pp("convtr")
+                           .take("convtr.weight", {dimension_, 1, 2 * stride_})
                            .to(at::kFloat)
                            .reshape({dimension_, 2 * stride_})
                            .contiguous()) {
@@ -70,8 +71,9 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
                 "mimi.seanet.dimension");
   }
   const int64_t latent_dim = c.quantizer.dimension;
-  at::Tensor proj =
-      vb.take("quantizer.output_proj.weight", {dimension_, latent_dim, 1}).to(at::kFloat).contiguous();
+  at::Tensor proj = vb.take("quantizer.output_proj.weight", {dimension_, latent_dim, 1})
+                        .to(at::kFloat)
+                        .contiguous();
   const float* p = proj.data_ptr<float>();
   quantizer_proj_ = kernels::PanelWeights::pack(
       latent_dim, dimension_, nullptr, [&](int64_t j, int64_t o) { return p[o * latent_dim + j]; });

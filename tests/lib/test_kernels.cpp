@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/attention.h"
 #include "kernels/dense_linear.h"
 #include "kernels/elu.h"
 #include "kernels/panel_product.h"
@@ -265,7 +266,7 @@ void check_panel_shape(int64_t inputs, int64_t outputs, int64_t x_stride, bool r
   });
   ck_assert_int_eq(p.inputs(), inputs);
   ck_assert_int_eq(p.outputs(), outputs);
-  constexpr int64_t kRows = 29;  // several tiles of every width, with a tail
+  constexpr int64_t kRows = 29;          // several tiles of every width, with a tail
   const int64_t y_stride = outputs + 3;  // rows of y with a gap that must stay untouched
   const std::vector<float> x =
       random_vector(static_cast<size_t>((kRows - 1) * x_stride + inputs), rng, -2.0f, 2.0f);
@@ -304,8 +305,8 @@ void check_panel_shape(int64_t inputs, int64_t outputs, int64_t x_stride, bool r
         }
         const double slack = (static_cast<double>(inputs) + 3) * kU * mag[r * outputs + o];
         EXPECT_MSG(std::fabs(got - exact[r * outputs + o]) <= slack + 1e-30,
-                   "%s panel in=%ld out=%ld stride=%ld: y[%ld,%ld]=%.9g vs %.9g", v.c_str(),
-                   inputs, outputs, x_stride, r, o, got, exact[r * outputs + o]);
+                   "%s panel in=%ld out=%ld stride=%ld: y[%ld,%ld]=%.9g vs %.9g", v.c_str(), inputs,
+                   outputs, x_stride, r, o, got, exact[r * outputs + o]);
       }
     }
     // Each row alone, a few rows, the rows split over cores, and in place (y = residual).
@@ -438,8 +439,8 @@ START_TEST(test_elu) {
           EXPECT_MSG(y[i] == x[i], "%s elu(%g) = %g", v.c_str(), x[i], y[i]);
         } else {
           const double want = std::exp(static_cast<double>(x[i])) - 1.0;
-          EXPECT_MSG(std::fabs(y[i] - want) <= 3e-7, "%s elu(%.9g) = %.9g, want %.9g",
-                     v.c_str(), x[i], y[i], want);
+          EXPECT_MSG(std::fabs(y[i] - want) <= 3e-7, "%s elu(%.9g) = %.9g, want %.9g", v.c_str(),
+                     x[i], y[i], want);
         }
       }
     }
@@ -449,6 +450,48 @@ START_TEST(test_elu) {
     ck_assert(std::memcmp(in_place.data(), copy.data(), 400) == 0);
   }
   QuantizedLinear::use_kernel("auto");
+}
+END_TEST
+
+// One query against cached positions (a generation step's attention), in the cache's layout
+// (positions of all heads interleaved), against double precision.
+START_TEST(test_attend_one_query) {
+  std::mt19937 rng(77);
+  for (int64_t positions : {1, 7, 300}) {
+    for (int64_t head_dim : {20, 64}) {
+      const int64_t heads = 3, stride = heads * head_dim + 5;  // a gap between positions
+      const std::vector<float> q = random_vector(static_cast<size_t>(heads * head_dim), rng, -2, 2);
+      const std::vector<float> k =
+          random_vector(static_cast<size_t>(positions * stride), rng, -2, 2);
+      const std::vector<float> v =
+          random_vector(static_cast<size_t>(positions * stride), rng, -2, 2);
+      std::vector<float> scratch(static_cast<size_t>(heads * positions)),
+          out(static_cast<size_t>(heads * head_dim), NAN);
+      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+      pockettts::kernels::attend_one_query(q.data(), k.data(), v.data(), positions, heads, head_dim,
+                                           stride, scale, scratch.data(), out.data());
+      for (int64_t h = 0; h < heads; ++h) {
+        std::vector<double> w(static_cast<size_t>(positions));
+        double max = -INFINITY, sum = 0;
+        for (int64_t s = 0; s < positions; ++s) {
+          double dot = 0;
+          for (int64_t d = 0; d < head_dim; ++d)
+            dot += static_cast<double>(q[h * head_dim + d]) * k[s * stride + h * head_dim + d];
+          w[s] = dot * scale;
+          max = std::max(max, w[s]);
+        }
+        for (auto& x : w) sum += (x = std::exp(x - max));
+        for (int64_t d = 0; d < head_dim; ++d) {
+          double want = 0;
+          for (int64_t s = 0; s < positions; ++s)
+            want += w[s] / sum * v[s * stride + h * head_dim + d];
+          EXPECT_MSG(std::fabs(out[h * head_dim + d] - want) <= 1e-5,
+                     "S=%ld D=%ld: out[%ld, %ld] = %.7g, want %.7g", positions, head_dim, h, d,
+                     out[h * head_dim + d], want);
+        }
+      }
+    }
+  }
 }
 END_TEST
 
@@ -580,6 +623,7 @@ int main() {
   tcase_add_test(tc, test_rows_are_independent);
   tcase_add_test(tc, test_panel_shapes);
   tcase_add_test(tc, test_elu);
+  tcase_add_test(tc, test_attend_one_query);
   tcase_add_test(tc, test_split_products_equal_one_thread);
   tcase_add_test(tc, test_worker_pool_runs_every_part_once);
   tcase_add_test(tc, test_env_forces_portable);

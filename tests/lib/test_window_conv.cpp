@@ -27,10 +27,10 @@ constexpr int64_t kPieces = 5;
 std::shared_ptr<Weights> checkpoint(const std::string& layer, const at::Tensor& weight,
                                     const at::Tensor& bias) {
   const std::string path = pockettts_test::make_temp_dir() + "/w.safetensors";
-  write_safetensors(path, {{"x." + layer + ".weight", DType::kF32, weight.sizes().vec(),
-                            weight.data_ptr<float>()},
-                           {"x." + layer + ".bias", DType::kF32, bias.sizes().vec(),
-                            bias.data_ptr<float>()}});
+  write_safetensors(
+      path,
+      {{"x." + layer + ".weight", DType::kF32, weight.sizes().vec(), weight.data_ptr<float>()},
+       {"x." + layer + ".bias", DType::kF32, bias.sizes().vec(), bias.data_ptr<float>()}});
   return Weights::load(path);
 }
 
@@ -62,11 +62,11 @@ void check_conv(int64_t c_in, int64_t c_out, int64_t kernel, int64_t dilation, b
   // The reference pads the left with the history: zeros, or the first sample repeated.
   const at::Tensor xt = x.t().unsqueeze(0);
   const int64_t pad = (kernel - 1) * dilation;
-  const at::Tensor padded = at::cat({replicate ? xt.narrow(2, 0, 1).expand({1, c_in, pad})
-                                               : at::zeros({1, c_in, pad}),
-                                     xt},
-                                    2);
-  const at::Tensor want = at::conv1d(padded, w, b, at::IntArrayRef{1}, at::IntArrayRef{0}, at::IntArrayRef{dilation})[0].t();
+  const at::Tensor padded = at::cat(
+      {replicate ? xt.narrow(2, 0, 1).expand({1, c_in, pad}) : at::zeros({1, c_in, pad}), xt}, 2);
+  const at::Tensor want =
+      at::conv1d(padded, w, b, at::IntArrayRef{1}, at::IntArrayRef{0}, at::IntArrayRef{dilation})[0]
+          .t();
   const at::Tensor got = stream(conv, x);
   const double err = (got - want).abs().max().item<double>();
   ck_assert_msg(err <= 1e-5 * want.abs().max().item<double>(),
@@ -78,13 +78,14 @@ void check_transposed(int64_t c_in, int64_t c_out, int64_t kernel, int64_t strid
   at::manual_seed(kernel * 10 + stride);
   const at::Tensor w = at::randn({c_in, c_out, kernel}), b = at::randn({c_out});
   auto weights = checkpoint("convtr", w, b);
-  const WindowConv conv = WindowConv::transposed(WeightPath(*weights, "x"), c_in, c_out, kernel,
-                                                 stride);
+  const WindowConv conv =
+      WindowConv::transposed(WeightPath(*weights, "x"), c_in, c_out, kernel, stride);
   ck_assert_int_eq(conv.upsampling(), stride);
   const at::Tensor x = at::randn({kPieces * 3, c_in});
   // The reference's streaming output: the whole-signal output without its last kernel - stride
   // steps (still partial sums).
-  const at::Tensor whole = at::conv_transpose1d(x.t().unsqueeze(0), w, b, at::IntArrayRef{stride})[0].t();
+  const at::Tensor whole =
+      at::conv_transpose1d(x.t().unsqueeze(0), w, b, at::IntArrayRef{stride})[0].t();
   const at::Tensor want = whole.narrow(0, 0, x.size(0) * stride);
   const at::Tensor got = stream(conv, x);
   const double err = (got - want).abs().max().item<double>();

@@ -198,10 +198,18 @@ POCKETTTS_AVX512 void panel(const PanelCall& c, int64_t rows) {
 
 void panel_rows_avx512(const PanelCall& c, int64_t rows) {
   switch (c.width / kLanes) {
-    case 1: panel<1>(c, rows); break;
-    case 2: panel<2>(c, rows); break;
-    case 3: panel<3>(c, rows); break;
-    default: panel<4>(c, rows); break;
+    case 1:
+      panel<1>(c, rows);
+      break;
+    case 2:
+      panel<2>(c, rows);
+      break;
+    case 3:
+      panel<3>(c, rows);
+      break;
+    default:
+      panel<4>(c, rows);
+      break;
   }
 }
 #endif

@@ -58,9 +58,9 @@ at::Tensor StreamingConv1d::forward(const at::Tensor& x, ConvState* state) const
     input = at::cat({state->previous, x}, -1);
   }
   at::Tensor y = use_dense(in_channels_ * kernel_size_ / groups_, input.size(0) * input.size(2))
-                    ? dense_conv(input)
-                    : at::conv1d(input, weight_, bias_, at::IntArrayRef{stride_},
-                                           at::IntArrayRef{0}, at::IntArrayRef{dilation_}, groups_);
+                     ? dense_conv(input)
+                     : at::conv1d(input, weight_, bias_, at::IntArrayRef{stride_},
+                                  at::IntArrayRef{0}, at::IntArrayRef{dilation_}, groups_);
   if (tp) {
     state->previous.copy_(input.narrow(-1, input.size(-1) - tp, tp));
     if (pad_mode_ == PadMode::kReplicate) state->first = false;

@@ -6,7 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <vector>
-#include <limits>
+
+#include "kernels/attention.h"
 
 #include "modules/rope.h"
 
@@ -86,49 +87,19 @@ at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state
 
 at::Tensor FlowAttention::attend_one(const at::Tensor& q, const at::Tensor& keys,
                                      const at::Tensor& values) const {
-  // One query per head against the cache as it lies ([S, H, D]): dot products, softmax, then
-  // the weighted sum of values, on plain loops. at::matmul here went through GEMM, which packs
-  // (copies) every key and value of the cache on every step.
+  // One query per head against the cache as it lies ([S, H, D]), on our loops: at::matmul went
+  // through GEMM, which packed (copied) every cached key and value on every step.
   const int64_t H = num_heads_, D = head_dim(), S = keys.size(1);
-  const int64_t row = keys.stride(1);  // floats from one position to the next
   TORCH_CHECK(keys.stride(2) == D && keys.stride(3) == 1 && values.strides() == keys.strides(),
               "flow attention: unexpected cache layout");
   const at::Tensor qc = q.contiguous();
-  const float* qp = qc.data_ptr<float>();
-  const float* kp = keys.data_ptr<float>();
-  const float* vp = values.data_ptr<float>();
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  at::Tensor out = at::zeros({1, 1, H * D}, q.options());
-  float* op = out.data_ptr<float>();
-  std::vector<float> weights(static_cast<size_t>(S));
-  constexpr int64_t kLanes = 16;  // partial sums the compiler keeps in vector registers
-  for (int64_t h = 0; h < H; ++h) {
-    const float* qh = qp + h * D;
-    float max = -std::numeric_limits<float>::infinity();
-    for (int64_t s = 0; s < S; ++s) {
-      const float* k = kp + s * row + h * D;
-      float lanes[kLanes] = {};
-      int64_t d = 0;
-      for (; d + kLanes <= D; d += kLanes)
-        for (int64_t l = 0; l < kLanes; ++l) lanes[l] += qh[d + l] * k[d + l];
-      float dot = 0;
-      for (; d < D; ++d) dot += qh[d] * k[d];
-      for (int64_t l = 0; l < kLanes; ++l) dot += lanes[l];
-      weights[s] = dot * scale;
-      max = std::max(max, weights[s]);
-    }
-    float sum = 0;
-    for (int64_t s = 0; s < S; ++s) {
-      weights[s] = std::exp(weights[s] - max);
-      sum += weights[s];
-    }
-    float* oh = op + h * D;
-    for (int64_t s = 0; s < S; ++s) {
-      const float w = weights[s] / sum;
-      const float* v = vp + s * row + h * D;
-      for (int64_t d = 0; d < D; ++d) oh[d] += w * v[d];
-    }
-  }
+  at::Tensor out = at::empty({1, 1, H * D}, q.options());
+  thread_local std::vector<float> scratch;
+  if (static_cast<int64_t>(scratch.size()) < H * S) scratch.resize(static_cast<size_t>(H * S));
+  kernels::attend_one_query(qc.data_ptr<float>(), keys.data_ptr<float>(), values.data_ptr<float>(),
+                            S, H, D, keys.stride(1),
+                            static_cast<float>(1.0 / std::sqrt(static_cast<double>(D))),
+                            scratch.data(), out.data_ptr<float>());
   return out;
 }
 

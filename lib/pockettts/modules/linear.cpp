@@ -38,9 +38,9 @@ void Linear::pack_panels() {
   if (compressed_ || panels_ || !kernels::avx512_selected()) return;
   const float* w = weight_.data_ptr<float>();
   const int64_t in = in_;
-  panels_ = std::make_shared<kernels::PanelWeights>(kernels::PanelWeights::pack(
-      in_, out_, bias_.defined() ? bias_.data_ptr<float>() : nullptr,
-      [&](int64_t j, int64_t o) { return w[o * in + j]; }));
+  panels_ = std::make_shared<kernels::PanelWeights>(
+      kernels::PanelWeights::pack(in_, out_, bias_.defined() ? bias_.data_ptr<float>() : nullptr,
+                                  [&](int64_t j, int64_t o) { return w[o * in + j]; }));
   release_pages(weight_);
   weight_ = at::Tensor();
   bias_ = at::Tensor();
@@ -54,7 +54,8 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
   // Each output's summation order does not depend on the number of rows, so batched streams
   // get the bits of a stream alone (kernels/dense_linear.h).
   const int64_t rows = x.numel() / in_;
-  if (!compressed_ && !panels_ && !kernels::dense_linear_fast(rows)) return at::linear(x, weight_, bias_);
+  if (!compressed_ && !panels_ && !kernels::dense_linear_fast(rows))
+    return at::linear(x, weight_, bias_);
   at::Tensor input = x.reshape({rows, in_}).contiguous();
   auto sizes = x.sizes().vec();
   sizes.back() = out_;

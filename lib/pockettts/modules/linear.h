@@ -19,7 +19,6 @@ class PanelWeights;
 
 class Linear {
  public:
-
   Linear() = default;
   Linear(at::Tensor weight, at::Tensor bias);
   // weight [out, in] (and bias [out] when `bias`) from `vb`.

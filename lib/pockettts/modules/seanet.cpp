@@ -7,19 +7,19 @@
 namespace pockettts {
 
 namespace {
-StreamingConv1d::PadMode pad_mode_of(const SEANetConfig& config) {
-  if (config.pad_mode == "constant") return StreamingConv1d::PadMode::kConstant;
-  if (config.pad_mode == "replicate") return StreamingConv1d::PadMode::kReplicate;
-  throw Error(ErrorCode::kInvalidData,
-              "seanet.pad_mode must be 'constant' or 'replicate', not '" + config.pad_mode + "'");
-}
-
 // Index of the next module in the reference's nn.ModuleList (ELUs take an index too).
 struct ModuleIndex {
   int next = 0;
   int take() { return next++; }
 };
 }  // namespace
+
+StreamingConv1d::PadMode seanet_pad_mode(const SEANetConfig& config) {
+  if (config.pad_mode == "constant") return StreamingConv1d::PadMode::kConstant;
+  if (config.pad_mode == "replicate") return StreamingConv1d::PadMode::kReplicate;
+  throw Error(ErrorCode::kInvalidData,
+              "seanet.pad_mode must be 'constant' or 'replicate', not '" + config.pad_mode + "'");
+}
 
 SeanetResnetBlock::SeanetResnetBlock(const WeightPath& vb, int64_t dim, int64_t kernel_size,
                                      int64_t dilation, int64_t compress,
@@ -43,7 +43,7 @@ void SeanetResnetBlock::release_pages() const {
 }
 
 SeanetEncoder::SeanetEncoder(const WeightPath& vb, const SEANetConfig& c) {
-  const auto pad = pad_mode_of(c);
+  const auto pad = seanet_pad_mode(c);
   WeightPath model = vb.pp("model");
   ModuleIndex index;
   int64_t mult = 1;

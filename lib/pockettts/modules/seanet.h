@@ -12,6 +12,10 @@
 
 namespace pockettts {
 
+// The convolutions' padding from seanet.pad_mode; Error(kInvalidData) unless "constant" or
+// "replicate" (the modes of the reference's streaming convolutions).
+StreamingConv1d::PadMode seanet_pad_mode(const SEANetConfig& config);
+
 class SeanetResnetBlock {
  public:
   SeanetResnetBlock(const WeightPath& vb, int64_t dim, int64_t kernel_size, int64_t dilation,

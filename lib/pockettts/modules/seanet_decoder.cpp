@@ -1,21 +1,16 @@
 #include "modules/seanet_decoder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "error.h"
 #include "kernels/elu.h"
+#include "modules/seanet.h"
 
 namespace pockettts {
 
 namespace {
-
-StreamingConv1d::PadMode pad_mode_of(const SEANetConfig& config) {
-  if (config.pad_mode == "constant") return StreamingConv1d::PadMode::kConstant;
-  if (config.pad_mode == "replicate") return StreamingConv1d::PadMode::kReplicate;
-  throw Error(ErrorCode::kInvalidData,
-              "seanet.pad_mode must be 'constant' or 'replicate', not '" + config.pad_mode + "'");
-}
 
 // Where a layer's input rows go: after the history of its window.
 float* input_rows(const WindowConv& conv, std::vector<float>& window) {
@@ -29,11 +24,11 @@ float* input_rows(const WindowConv& conv, std::vector<float>& window) {
 SeanetDecoder::SeanetDecoder(const WeightPath& vb, const SEANetConfig& c)
     : first_(WindowConv::conv(vb.pp("model").pp(0), c.dimension,
                               (int64_t{1} << c.ratios.size()) * c.n_filters, c.kernel_size, 1,
-                              pad_mode_of(c))),
+                              seanet_pad_mode(c))),
       last_(WindowConv::conv(
           vb.pp("model").pp(static_cast<int>(1 + c.ratios.size() * (2 + c.n_residual_layers) + 1)),
-          c.n_filters, c.channels, c.last_kernel_size, 1, pad_mode_of(c))) {
-  const auto pad = pad_mode_of(c);
+          c.n_filters, c.channels, c.last_kernel_size, 1, seanet_pad_mode(c))) {
+  const auto pad = seanet_pad_mode(c);
   WeightPath model = vb.pp("model");
   int index = 1;
   int64_t channels = (int64_t{1} << c.ratios.size()) * c.n_filters;

@@ -17,7 +17,7 @@ namespace pockettts {
 
 // One stream's buffers: the windows of every convolution, the residual branch's activations.
 struct SeanetDecoderState {
-  std::vector<std::vector<float>> windows;  // per WindowConv, in the decoder's order
+  std::vector<std::vector<float>> windows;    // per WindowConv, in the decoder's order
   std::vector<std::vector<float>> residuals;  // per upsampling block: its output [steps, C]
   std::vector<float> scratch;
   int64_t steps = 0;  // input steps per call, fixed: the buffers are sized for them

@@ -22,18 +22,17 @@ std::vector<float> bias_of(const WeightPath& vb, const std::string& name, int64_
 
 WindowConv WindowConv::conv(const WeightPath& vb, int64_t in_channels, int64_t out_channels,
                             int64_t kernel_size, int64_t dilation, StreamingConv1d::PadMode pad) {
-  at::Tensor w = vb.take("conv.weight", {out_channels, in_channels, kernel_size})
-                     .to(at::kFloat)
-                     .contiguous();
+  at::Tensor w =
+      vb.take("conv.weight", {out_channels, in_channels, kernel_size}).to(at::kFloat).contiguous();
   const std::vector<float> bias = bias_of(vb, "conv.bias", out_channels);
   const float* wp = w.data_ptr<float>();
   WindowConv c;
   // Window input j = (tap k, channel i): the channels-last window's order.
-  c.panels_ = kernels::PanelWeights::pack(
-      kernel_size * in_channels, out_channels, bias.data(), [&](int64_t j, int64_t o) {
-        const int64_t k = j / in_channels, i = j % in_channels;
-        return wp[(o * in_channels + i) * kernel_size + k];
-      });
+  c.panels_ = kernels::PanelWeights::pack(kernel_size * in_channels, out_channels, bias.data(),
+                                          [&](int64_t j, int64_t o) {
+                                            const int64_t k = j / in_channels, i = j % in_channels;
+                                            return wp[(o * in_channels + i) * kernel_size + k];
+                                          });
   release_pages(w);
   c.in_channels_ = in_channels;
   c.out_channels_ = out_channels;

@@ -30,7 +30,7 @@ class WindowConv {
 
   int64_t in_channels() const { return in_channels_; }
   int64_t out_channels() const { return out_channels_; }
-  int64_t context() const { return context_; }  // rows of history before each call's input
+  int64_t context() const { return context_; }        // rows of history before each call's input
   int64_t upsampling() const { return upsampling_; }  // output steps per input step
 
   // The window buffer of one stream, sized for calls of `steps` input steps: history (zeros)
