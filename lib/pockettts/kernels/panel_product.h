@@ -11,6 +11,7 @@
 // frame decoded in pieces or on more cores gives the same bits. Plain pointers, no libtorch.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -24,11 +25,14 @@ class PanelWeights {
   template <class WeightAt>
   static PanelWeights pack(int64_t inputs, int64_t outputs, const float* bias, WeightAt weight) {
     PanelWeights p(inputs, outputs);
-    for (int64_t o = 0; o < outputs; ++o) {
-      float* column = p.column(o);
-      for (int64_t j = 0; j < inputs; ++j) column[j * p.width_of(o)] = weight(j, o);
-      if (bias != nullptr) p.bias_.get()[o] = bias[o];
+    // 16 columns at a time: each panel row is written a whole cache line at once.
+    for (int64_t o0 = 0; o0 < outputs; o0 += 16) {
+      const int64_t n = std::min<int64_t>(16, outputs - o0), width = p.width_of(o0);
+      float* first = p.column(o0);
+      for (int64_t j = 0; j < inputs; ++j)
+        for (int64_t k = 0; k < n; ++k) first[j * width + k] = weight(j, o0 + k);
     }
+    if (bias != nullptr) std::copy(bias, bias + outputs, p.bias_.get());
     return p;
   }
 
