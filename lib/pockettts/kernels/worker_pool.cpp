@@ -86,8 +86,8 @@ void WorkerPool::run(int parts, const std::function<void(int)>& fn) {
   job_ = nullptr;
 }
 
-void parallel_ranges(int64_t n, int64_t align, int parts,
-                     const std::function<void(int64_t, int64_t)>& fn) {
+void parallel_ranges_on_pool(int64_t n, int64_t align, int parts,
+                             const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t units = (n + align - 1) / align;
   parts = static_cast<int>(std::min<int64_t>(parts, units));
   if (parts <= 1) {

@@ -59,7 +59,18 @@ class WorkerPool {
 
 // Splits [0, n) into up to `parts` contiguous ranges, multiples of `align` except the last, and
 // runs fn(begin, end) for each through the shared pool.
-void parallel_ranges(int64_t n, int64_t align, int parts,
-                     const std::function<void(int64_t, int64_t)>& fn);
+void parallel_ranges_on_pool(int64_t n, int64_t align, int parts,
+                             const std::function<void(int64_t, int64_t)>& fn);
+
+// The same; with one part (the steady state: products on the calling thread) fn runs directly,
+// never wrapped in a std::function, so a per-frame product allocates nothing.
+template <class Fn>
+void parallel_ranges(int64_t n, int64_t align, int parts, const Fn& fn) {
+  if (parts <= 1 || n <= align) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  parallel_ranges_on_pool(n, align, parts, fn);
+}
 
 }  // namespace pockettts::kernels
