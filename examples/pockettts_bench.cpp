@@ -467,11 +467,13 @@ Results run(const Args& args, int& frames) {
           at::full({1, flow.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
       std::vector<double> steps;
       latents.clear();
+      pockettts::FlowStepWorkspace workspace;  // as the scheduler keeps one
+      std::vector<pockettts::FlowStep> out;
       for (int f = 0; f < frames; ++f) {
         start = Clock::now();
-        pockettts::FlowStep out = flow.step(latent, state, s, rng);
+        flow.step({{&latent, &state, &s, &rng}}, workspace, out);
         steps.push_back(ms_since(start));
-        latent = out.latent;
+        latent = out.front().latent;
         latents.push_back(flow.denormalize(latent));
       }
       flow_ms.push_back(median(steps));
@@ -479,9 +481,10 @@ Results run(const Args& args, int& frames) {
     for (int i = 0; i < repeats; ++i) {
       pockettts::MimiDecoderState state = mimi.init_decoder_state();
       std::vector<double> steps;
+      std::vector<float> audio(static_cast<size_t>(mimi.frame_size() * mimi.channels()));
       for (const at::Tensor& latent : latents) {
         start = Clock::now();
-        at::Tensor audio = mimi.decode_frame(latent, state);
+        mimi.decode_frame(latent.data_ptr<float>(), state, audio.data());
         steps.push_back(ms_since(start));
       }
       mimi_ms.push_back(median(steps));

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "error.h"
+#include "kernels/normalization.h"
 
 namespace pockettts {
 
@@ -52,105 +53,140 @@ FlowLmState FlowLm::init_state(int64_t capacity) const {
   return {transformer_.init_caches(1, capacity)};
 }
 
-at::Tensor FlowLm::backbone(const at::Tensor& input,
-                            const std::vector<FlowLmState*>& states) const {
-  std::vector<std::vector<FlowKvCache>*> caches;
-  for (FlowLmState* state : states) caches.push_back(&state->layers);
-  at::Tensor out = transformer_.forward(input, caches);
+at::Tensor FlowLm::backbone(const at::Tensor& input, FlowLmState& state) const {
+  at::Tensor out = transformer_.forward(input, state.layers);
   out = at::layer_norm(out, {d_model_}, out_norm_weight_, out_norm_bias_, 1e-5);
-  const int64_t t = input.size(1);
-  for (FlowLmState* state : states)
-    for (auto& layer : state->layers) layer.end += t;
+  for (auto& layer : state.layers) layer.end += input.size(1);
   return out;
 }
 
-at::Tensor FlowLm::sample_noise(const Sampling& sampling, at::Generator& rng) const {
+void FlowLm::sample_noise(const Sampling& sampling, at::Generator& rng, at::Tensor& noise) const {
   const double std = std::pow(sampling.temp, 0.5);
-  at::Tensor noise = at::empty({1, ldim_}, at::kFloat);
   if (!sampling.noise_clamp) {
     noise.normal_(0.0, std, rng);
-  } else {
-    // torch.nn.init.trunc_normal_(mean=0, std, a=-clamp, b=clamp): inverse-CDF sampling.
-    const double a = -*sampling.noise_clamp, b = *sampling.noise_clamp;
-    auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
-    const double l = norm_cdf(a / std), u = norm_cdf(b / std);
-    noise.uniform_(2 * l - 1, 2 * u - 1, rng);
-    noise.erfinv_();
-    noise.mul_(std * std::sqrt(2.0));
-    noise.add_(0.0);
-    noise.clamp_(a, b);
+    return;
   }
-  return noise;
+  // torch.nn.init.trunc_normal_(mean=0, std, a=-clamp, b=clamp): inverse-CDF sampling. The
+  // in-place tensor ops draw and transform as the reference's; the scalar steps that follow
+  // (mul_(std * sqrt 2), add_(0), clamp_(a, b)) are done on the floats, as float32 ops.
+  const double a = -*sampling.noise_clamp, b = *sampling.noise_clamp;
+  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double l = norm_cdf(a / std), u = norm_cdf(b / std);
+  noise.uniform_(2 * l - 1, 2 * u - 1, rng);
+  noise.erfinv_();
+  const float scale = static_cast<float>(std * std::sqrt(2.0));
+  const float lo = static_cast<float>(a), hi = static_cast<float>(b);
+  float* v = noise.data_ptr<float>();
+  for (int64_t i = 0; i < noise.numel(); ++i)
+    v[i] = std::min(std::max(v[i] * scale + 0.0f, lo), hi);
 }
 
 void FlowLm::prompt_text(const at::Tensor& tokens, FlowLmState& state, const Sampling& sampling,
                          at::Generator* rng) const {
   at::Tensor text = at::embedding(embed_, tokens).unsqueeze(0);  // [1, N, d]
-  backbone(text, {&state});
-  if (rng) sample_noise(sampling, *rng);
+  backbone(text, state);
+  if (rng) {
+    at::Tensor noise = at::empty({1, ldim_}, at::kFloat);
+    sample_noise(sampling, *rng, noise);
+  }
 }
 
 void FlowLm::prompt_audio(const at::Tensor& conditioning, FlowLmState& state,
                           const Sampling& sampling, at::Generator* rng) const {
-  backbone(conditioning, {&state});
-  if (rng) sample_noise(sampling, *rng);
+  backbone(conditioning, state);
+  if (rng) {
+    at::Tensor noise = at::empty({1, ldim_}, at::kFloat);
+    sample_noise(sampling, *rng, noise);
+  }
 }
 
 FlowStep FlowLm::step(const at::Tensor& previous_latent, FlowLmState& state,
                       const Sampling& sampling, at::Generator& rng) const {
-  return step(std::vector<StepRequest>{{&previous_latent, &state, &sampling, &rng}}).front();
+  FlowStepWorkspace workspace;
+  std::vector<FlowStep> results;
+  step({{&previous_latent, &state, &sampling, &rng}}, workspace, results);
+  return std::move(results.front());
 }
 
-std::vector<FlowStep> FlowLm::step(const std::vector<StepRequest>& requests) const {
-  const int64_t n_rows = static_cast<int64_t>(requests.size());
-  std::vector<at::Tensor> previous;
-  std::vector<FlowLmState*> states;
-  for (const StepRequest& r : requests) {
-    previous.push_back(r.previous_latent->view({1, ldim_}));
-    states.push_back(r.state);
-  }
+void FlowLm::step(const std::vector<StepRequest>& requests, FlowStepWorkspace& ws,
+                  std::vector<FlowStep>& results) const {
+  const int64_t rows = static_cast<int64_t>(requests.size()), d = d_model_, L = ldim_;
   // NaN marks the beginning of speech and is replaced by the learnt BOS embedding.
-  at::Tensor sequence = at::cat(previous, 0).view({n_rows, 1, ldim_});
-  sequence = at::where(at::isnan(sequence), bos_emb_, sequence);
-  at::Tensor hidden = backbone(input_linear_(sequence), states).select(1, -1);  // [N, d]
+  float* input = ws.input.get(rows * L);
+  const float* bos = bos_emb_.data_ptr<float>();
+  for (int64_t n = 0; n < rows; ++n) {
+    const at::Tensor& previous = *requests[static_cast<size_t>(n)].previous_latent;
+    TORCH_CHECK(
+        previous.numel() == L && previous.scalar_type() == at::kFloat && previous.is_contiguous(),
+        "flow step: the previous latent must be ", L, " contiguous floats");
+    const float* p = previous.data_ptr<float>();
+    for (int64_t i = 0; i < L; ++i) input[n * L + i] = std::isnan(p[i]) ? bos[i] : p[i];
+  }
+  float* hidden = ws.hidden.get(rows * d);
+  input_linear_.forward(input, rows, hidden);
+  ws.caches.clear();
+  for (const StepRequest& r : requests) ws.caches.push_back(&r.state->layers);
+  transformer_.step(hidden, rows, ws.caches, ws.transformer);
+  kernels::layer_norm(hidden, rows, d, out_norm_weight_.data_ptr<float>(),
+                      out_norm_bias_.data_ptr<float>(), 1e-5f, hidden);
+  for (const StepRequest& r : requests)
+    for (auto& layer : r.state->layers) layer.end += 1;
 
-  at::Tensor eos = out_eos_(hidden).contiguous();  // [N, 1]
-  std::vector<FlowStep> results(requests.size());
-  std::vector<at::Tensor> noise;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    results[i].eos_logit = eos.data_ptr<float>()[i];
+  float* eos = ws.eos.get(rows);
+  out_eos_.forward(hidden, rows, eos);
+  float* current = ws.current.get(rows * L);
+  results.resize(requests.size());
+  while (static_cast<int64_t>(ws.noise.size()) < rows) ws.noise.push_back(at::empty({1, L}));
+  for (int64_t n = 0; n < rows; ++n) {
+    const StepRequest& r = requests[static_cast<size_t>(n)];
+    FlowStep& result = results[static_cast<size_t>(n)];
+    result.eos_logit = eos[n];
     // As the reference's `eos > threshold`: the threshold is compared as a float32.
-    results[i].is_eos =
-        results[i].eos_logit > static_cast<float>(requests[i].sampling->eos_threshold);
-    noise.push_back(sample_noise(*requests[i].sampling, *requests[i].rng));
+    result.is_eos = result.eos_logit > static_cast<float>(r.sampling->eos_threshold);
+    at::Tensor& noise = ws.noise[static_cast<size_t>(n)];
+    sample_noise(*r.sampling, *r.rng, noise);
+    std::copy_n(noise.data_ptr<float>(), L, current + n * L);
   }
-  at::Tensor current = at::cat(noise, 0);  // [N, ldim]
 
-  // LSD decoding: x += flow(c, s=i/n, t=(i+1)/n, x) / n, rows grouped by their n.
-  std::vector<int> counts;
-  for (const StepRequest& r : requests) counts.push_back(r.sampling->lsd_decode_steps);
-  std::vector<int> distinct = counts;
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  for (int n : distinct) {
-    std::vector<int64_t> rows;
-    for (int64_t i = 0; i < n_rows; ++i)
-      if (counts[static_cast<size_t>(i)] == n) rows.push_back(i);
-    const bool all = static_cast<int64_t>(rows.size()) == n_rows;  // the usual case: no copies
-    const at::Tensor index = all ? at::Tensor() : at::tensor(rows, at::kLong);
-    at::Tensor c = all ? hidden : hidden.index_select(0, index);
-    at::Tensor x = all ? current : current.index_select(0, index);
-    at::Tensor ones = at::ones({static_cast<int64_t>(rows.size()), 1}, at::kFloat);
-    for (int i = 0; i < n; ++i) {
-      const double s = static_cast<double>(i) / n, t = static_cast<double>(i + 1) / n;
-      at::Tensor flow_dir = flow_net_.forward(c, s * ones, t * ones, x);
-      x.add_(flow_dir / n);
+  // LSD decoding: x += flow(c, s=i/n, t=(i+1)/n, x) / n, rows grouped by their n (usually all
+  // rows share one n: no copies then).
+  for (int64_t first = 0; first < rows; ++first) {
+    const int n = requests[static_cast<size_t>(first)].sampling->lsd_decode_steps;
+    bool seen = false;
+    for (int64_t j = 0; j < first; ++j)
+      seen = seen || requests[static_cast<size_t>(j)].sampling->lsd_decode_steps == n;
+    if (seen) continue;
+    ws.group.clear();
+    for (int64_t j = first; j < rows; ++j)
+      if (requests[static_cast<size_t>(j)].sampling->lsd_decode_steps == n) ws.group.push_back(j);
+    const int64_t g = static_cast<int64_t>(ws.group.size());
+    const bool all = g == rows;
+    float* c = all ? hidden : ws.group_c.get(g * d);
+    float* x = all ? current : ws.group_x.get(g * L);
+    if (!all) {
+      for (int64_t k = 0; k < g; ++k) {
+        std::copy_n(hidden + ws.group[static_cast<size_t>(k)] * d, d, c + k * d);
+        std::copy_n(current + ws.group[static_cast<size_t>(k)] * L, L, x + k * L);
+      }
     }
-    if (!all) current.index_copy_(0, index, x);
+    float* flow = ws.flow.get(g * L);
+    for (int i = 0; i < n; ++i) {
+      const float s = static_cast<float>(static_cast<double>(i) / n);
+      const float t = static_cast<float>(static_cast<double>(i + 1) / n);
+      flow_net_.forward(c, g, s, t, x, flow, ws.flow_mlp);
+      const float steps = static_cast<float>(n);
+      for (int64_t k = 0; k < g * L; ++k) x[k] += flow[k] / steps;
+    }
+    if (!all) {
+      for (int64_t k = 0; k < g; ++k)
+        std::copy_n(x + k * L, L, current + ws.group[static_cast<size_t>(k)] * L);
+    }
   }
-  for (int64_t i = 0; i < n_rows; ++i)
-    results[static_cast<size_t>(i)].latent = current[i].view({1, ldim_}).clone();
-  return results;
+  for (int64_t n = 0; n < rows; ++n) {
+    at::Tensor latent = at::empty({1, L}, at::kFloat);
+    std::copy_n(current + n * L, L, latent.data_ptr<float>());
+    results[static_cast<size_t>(n)].latent = std::move(latent);
+  }
 }
 
 at::Tensor FlowLm::project_speaker(const at::Tensor& latents) const {
@@ -159,6 +195,12 @@ at::Tensor FlowLm::project_speaker(const at::Tensor& latents) const {
 
 at::Tensor FlowLm::denormalize(const at::Tensor& latent) const {
   return latent * emb_std_ + emb_mean_;
+}
+
+void FlowLm::denormalize(const float* latent, float* out) const {
+  const float* std = emb_std_.data_ptr<float>();
+  const float* mean = emb_mean_.data_ptr<float>();
+  for (int64_t i = 0; i < ldim_; ++i) out[i] = latent[i] * std[i] + mean[i];
 }
 
 }  // namespace pockettts

@@ -45,6 +45,18 @@ struct StepRequest {
   at::Generator* rng;
 };
 
+// What a generation step works in: buffers sized by the first step (the largest batch and
+// context seen since), then reused, so the steady state of generation allocates nothing but
+// each step's latents. One per thread that runs steps (StreamScheduler holds one).
+struct FlowStepWorkspace {
+  RowBuffer input, hidden, eos, current, group_c, group_x, flow;
+  FlowStepBuffers transformer;
+  FlowMlpBuffers flow_mlp;
+  std::vector<at::Tensor> noise;  // one [1, ldim] per row, drawn in place
+  std::vector<std::vector<FlowKvCache>*> caches;
+  std::vector<int64_t> group;
+};
+
 class FlowLm {
  public:
   FlowLm(const WeightPath& vb, const FlowLMConfig& config, int64_t latent_dim, int64_t speaker_dim);
@@ -66,12 +78,16 @@ class FlowLm {
   // per stream, reading the weights once for all; attention, noise and EOS stay per stream.
   // Every row gets the bits it would get alone (the kernels' order does not depend on the
   // number of rows), so batching never changes a stream's audio.
-  std::vector<FlowStep> step(const std::vector<StepRequest>& requests) const;
+  // `results` receives one FlowStep per request.
+  void step(const std::vector<StepRequest>& requests, FlowStepWorkspace& workspace,
+            std::vector<FlowStep>& results) const;
 
   // Speaker conditioning from Mimi latents [B, T, speaker_dim] -> [B, T, d_model].
   at::Tensor project_speaker(const at::Tensor& latents) const;
   // latent * emb_std + emb_mean: what Mimi decodes.
   at::Tensor denormalize(const at::Tensor& latent) const;
+  // The same on one latent of plain floats [ldim] (allocates nothing).
+  void denormalize(const float* latent, float* out) const;
 
   int64_t d_model() const { return d_model_; }
   int64_t latent_dim() const { return ldim_; }
@@ -81,8 +97,9 @@ class FlowLm {
   void compress(WeightFormat format);
 
  private:
-  at::Tensor backbone(const at::Tensor& input, const std::vector<FlowLmState*>& states) const;
-  at::Tensor sample_noise(const Sampling& sampling, at::Generator& rng) const;
+  at::Tensor backbone(const at::Tensor& input, FlowLmState& state) const;
+  // Draws noise of the sampling's temperature into `noise` (any shape), in place.
+  void sample_noise(const Sampling& sampling, at::Generator& rng, at::Tensor& noise) const;
 
   int64_t d_model_, ldim_, num_heads_;
   at::Tensor embed_;  // [n_bins + 1, dim]

@@ -136,20 +136,21 @@ class GenerationStream final : public AudioChunkStream {
       c10::InferenceMode guard;
       const Mimi& mimi = *impl_.mimi;
       MimiDecoderState state = mimi.init_decoder_state();
+      std::vector<float> denormalized(static_cast<size_t>(mimi.latent_dim()));
       while (true) {
         std::optional<LatentItem> item = latents_.pop();
         if (!item) return;  // cancelled
         if (std::holds_alternative<ChunkStart>(*item)) {
           state = mimi.init_decoder_state();  // a new decoder state per text chunk
         } else if (auto* latent = std::get_if<at::Tensor>(&*item)) {
-          at::Tensor frame;
+          // The frame's samples are the one allocation: they are handed to the consumer.
+          std::vector<float> samples(static_cast<size_t>(mimi.frame_size() * mimi.channels()));
           {
             StreamScheduler::DecodeSlot slot(*impl_.scheduler);  // leaves the steps a core
-            frame = mimi.decode_frame(impl_.flow_lm->denormalize(*latent), state);
+            impl_.flow_lm->denormalize(latent->data_ptr<float>(), denormalized.data());
+            mimi.decode_frame(denormalized.data(), state, samples.data());
           }
-          frame = frame.reshape({-1}).contiguous();
-          const float* data = frame.data_ptr<float>();
-          audio_.push(std::vector<float>(data, data + frame.numel()));
+          audio_.push(std::move(samples));
         } else if (auto* error = std::get_if<std::exception_ptr>(&*item)) {
           audio_.push(*error);
           return;

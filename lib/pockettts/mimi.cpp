@@ -97,7 +97,7 @@ at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames)
         encoder_.forward(x.narrow(-1, start, std::min(piece, x.size(-1) - start)), &state));
   }
   at::Tensor emb = pieces.size() == 1 ? pieces.front() : at::cat(pieces, -1);
-  emb = encoder_transformer_.forward(emb, nullptr);
+  emb = encoder_transformer_.forward(emb);
   at::Tensor latent = downsample_.forward(emb, nullptr);
   // Voice prompts are rare: the encoder's 48 MB of mapped weights need not stay resident.
   encoder_.release_pages();
@@ -109,24 +109,35 @@ MimiDecoderState Mimi::init_decoder_state() const {
   MimiDecoderState s;
   s.projected.assign(static_cast<size_t>(dimension_), 0.0f);
   s.previous.assign(static_cast<size_t>(dimension_), 0.0f);
-  s.upsampled = at::empty({1, stride_, dimension_}, at::kFloat);
-  s.transformer = decoder_transformer_.init_caches(1, context_);
+  s.upsampled.assign(static_cast<size_t>(stride_ * dimension_), 0.0f);
+  s.transformer = decoder_transformer_.init_caches(context_);
   s.decoder = decoder_.init_state(stride_);
+  s.samples.assign(static_cast<size_t>(frame_size_ * decoder_.channels()), 0.0f);
   return s;
 }
 
+int64_t Mimi::latent_dim() const { return quantizer_proj_.inputs(); }
+
+int Mimi::channels() const { return static_cast<int>(decoder_.channels()); }
+
 at::Tensor Mimi::decode_frame(const at::Tensor& latent, MimiDecoderState& state) const {
   const at::Tensor z = latent.to(at::kFloat).contiguous();
-  if (z.numel() != quantizer_proj_.inputs()) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "mimi: a latent of " + std::to_string(quantizer_proj_.inputs()) +
-                    " values is needed, got " + std::to_string(z.numel()));
+  if (z.numel() != latent_dim()) {
+    throw Error(ErrorCode::kInvalidArgument, "mimi: a latent of " + std::to_string(latent_dim()) +
+                                                 " values is needed, got " +
+                                                 std::to_string(z.numel()));
   }
-  quantizer_proj_.multiply(z.data_ptr<float>(), 0, 1, state.projected.data(), dimension_);
+  at::Tensor out = at::empty({1, channels(), frame_size_}, at::kFloat);
+  decode_frame(z.data_ptr<float>(), state, out.data_ptr<float>());
+  return out;
+}
+
+void Mimi::decode_frame(const float* latent, MimiDecoderState& state, float* out) const {
+  quantizer_proj_.multiply(latent, 0, 1, state.projected.data(), dimension_);
   // Output step p of this frame: its tap p plus the previous frame's tap p + stride (the
   // reference's convtr output plus its carried partial, in that order).
   const float* w = upsample_weight_.data_ptr<float>();
-  float* up = state.upsampled.data_ptr<float>();
+  float* up = state.upsampled.data();
   for (int64_t p = 0; p < stride_; ++p) {
     for (int64_t c = 0; c < dimension_; ++c) {
       up[p * dimension_ + c] = state.projected[c] * w[c * 2 * stride_ + p] +
@@ -134,12 +145,17 @@ at::Tensor Mimi::decode_frame(const at::Tensor& latent, MimiDecoderState& state)
     }
   }
   std::swap(state.projected, state.previous);
-  const at::Tensor emb = decoder_transformer_.forward_rows(state.upsampled, &state.transformer);
+  decoder_transformer_.stream(up, stride_, state.transformer, state.transformer_buffers);
   decoder_transformer_.advance(state.transformer, stride_);
-  const int64_t samples = stride_ * decoder_.hop_length(), channels = decoder_.channels();
-  at::Tensor out = at::empty({samples, channels}, at::kFloat);  // channels-last
-  decoder_.forward(emb.data_ptr<float>(), stride_, state.decoder, out.data_ptr<float>());
-  return out.t().unsqueeze(0).contiguous();
+  const int64_t channels = decoder_.channels();
+  if (channels == 1) {  // channels-last is channel-major
+    decoder_.forward(up, stride_, state.decoder, out);
+    return;
+  }
+  decoder_.forward(up, stride_, state.decoder, state.samples.data());
+  for (int64_t i = 0; i < frame_size_; ++i)
+    for (int64_t c = 0; c < channels; ++c)
+      out[c * frame_size_ + i] = state.samples[i * channels + c];
 }
 
 }  // namespace pockettts

@@ -20,8 +20,10 @@ namespace pockettts {
 struct MimiDecoderState {
   std::vector<float> projected;  // [dimension]: this frame's latent through the projection
   std::vector<float> previous;   // [dimension]: the previous frame's
-  at::Tensor upsampled;          // [1, stride, dimension]: the transformer's input
+  std::vector<float> upsampled;  // [stride, dimension]: the transformer's rows, in place
   std::vector<MimiKvCache> transformer;
+  MimiStreamBuffers transformer_buffers;
+  std::vector<float> samples;  // [frame_size, channels]: the decoder's channels-last output
   SeanetDecoderState decoder;
 };
 
@@ -34,9 +36,13 @@ class Mimi {
   at::Tensor encode_to_latent(const at::Tensor& audio, int64_t piece_frames = 25) const;
 
   MimiDecoderState init_decoder_state() const;
-  // One frame: a denormalized latent [1, ldim] -> audio [1, channels, frame_size]. Apart from
-  // the returned audio, the upsampling and the SEANet decoder allocate nothing.
+  // One frame: a denormalized latent [1, ldim] -> audio [1, channels, frame_size].
   at::Tensor decode_frame(const at::Tensor& latent, MimiDecoderState& state) const;
+  // The same on plain floats, allocating nothing once the state has decoded its first frame:
+  // latent [ldim] -> out [channels, frame_size].
+  void decode_frame(const float* latent, MimiDecoderState& state, float* out) const;
+  int64_t latent_dim() const;
+  int channels() const;
 
   int64_t frame_size() const { return frame_size_; }
   int64_t dimension() const { return dimension_; }

@@ -81,35 +81,34 @@ void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
   // Let the active streams that are between two steps join (see the header).
   changed_.wait_for(lock, kGatherWait,
                     [&] { return queue_.size() >= std::min(active_, max_rows); });
-  std::vector<Pending*> batch;
-  std::vector<StepRequest> requests;
-  while (!queue_.empty() && batch.size() < max_rows) {
-    batch.push_back(queue_.front());
-    requests.push_back(queue_.front()->request);
+  batch_.clear();
+  requests_.clear();
+  while (!queue_.empty() && batch_.size() < max_rows) {
+    batch_.push_back(queue_.front());
+    requests_.push_back(queue_.front()->request);
     queue_.pop_front();
   }
   bool all_first = decoding_ == 0;
-  for (const Pending* p : batch) all_first = all_first && p->first;
+  for (const Pending* p : batch_) all_first = all_first && p->first;
   lock.unlock();
-  std::vector<FlowStep> results;
   std::exception_ptr error;
   try {
     kernels::ComputeScope scope(all_first ? cores_ : 1);
-    results = flow_lm_.step(requests);
+    flow_lm_.step(requests_, workspace_, results_);
   } catch (...) {
     error = std::current_exception();
   }
   lock.lock();
-  for (size_t i = 0; i < batch.size(); ++i) {
+  for (size_t i = 0; i < batch_.size(); ++i) {
     if (error) {
-      batch[i]->error = error;
+      batch_[i]->error = error;
     } else {
-      batch[i]->result = std::move(results[i]);
+      batch_[i]->result = std::move(results_[i]);
     }
-    batch[i]->done = true;
+    batch_[i]->done = true;
   }
   ++batches_;
-  rows_ += batch.size();
+  rows_ += batch_.size();
   running_ = false;
   changed_.notify_all();
 }

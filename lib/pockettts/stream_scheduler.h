@@ -26,6 +26,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <vector>
 
 #include "flow_lm.h"
 
@@ -101,6 +102,12 @@ class StreamScheduler {
   size_t active_ = 0;
   size_t decoding_ = 0;
   size_t batches_ = 0, rows_ = 0;
+  // Used by the thread running a batch only (running_): kept from batch to batch, so the
+  // steady state allocates nothing here.
+  FlowStepWorkspace workspace_;
+  std::vector<Pending*> batch_;
+  std::vector<StepRequest> requests_;
+  std::vector<FlowStep> results_;
 };
 
 }  // namespace pockettts

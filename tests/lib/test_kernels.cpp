@@ -16,9 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/activations.h"
 #include "kernels/attention.h"
 #include "kernels/dense_linear.h"
 #include "kernels/elu.h"
+#include "kernels/normalization.h"
 #include "kernels/panel_product.h"
 #include "kernels/quantized_linear.h"
 #include "kernels/worker_pool.h"
@@ -453,41 +455,141 @@ START_TEST(test_elu) {
 }
 END_TEST
 
-// One query against cached positions (a generation step's attention), in the cache's layout
-// (positions of all heads interleaved), against double precision.
+// GELU and SiLU against double precision: within 1e-6 of max(1, |y|) (the AVX-512 erf is within
+// 1.5e-7 of the true erf, as libtorch's; exp within ~1 ulp), NaN kept, saturated tails exact in
+// sign, every tail length, in place.
+START_TEST(test_activations) {
+  std::mt19937 rng(6);
+  std::vector<float> x = random_vector(4099, rng, -12.0f, 12.0f);
+  x[7] = NAN;
+  x[8] = -200.0f;
+  x[9] = 200.0f;
+  x[10] = 0.0f;
+  x[11] = -1e-30f;
+  const auto gelu = [](double v) { return v * 0.5 * (1.0 + std::erf(v / std::sqrt(2.0))); };
+  const auto silu = [](double v) { return v / (1.0 + std::exp(-v)); };
+  for (const std::string& v : variants()) {
+    ck_assert(QuantizedLinear::use_kernel(v.c_str()));
+    for (int64_t n : {1, 15, 16, 17, 4099}) {
+      std::vector<float> g(static_cast<size_t>(n) + 1, 5.0f), s(static_cast<size_t>(n) + 1, 5.0f);
+      pockettts::kernels::gelu(x.data(), n, g.data());
+      pockettts::kernels::silu(x.data(), n, s.data());
+      ck_assert_float_eq(g[static_cast<size_t>(n)], 5.0f);  // nothing written past n
+      ck_assert_float_eq(s[static_cast<size_t>(n)], 5.0f);
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(x[i])) {
+          EXPECT_MSG(std::isnan(g[i]) && std::isnan(s[i]), "%s: NaN in, %g / %g out", v.c_str(),
+                     g[i], s[i]);
+          continue;
+        }
+        const double want_g = gelu(x[i]), want_s = silu(x[i]);
+        EXPECT_MSG(std::fabs(g[i] - want_g) <= 1e-6 * std::max(1.0, std::fabs(want_g)),
+                   "%s gelu(%.9g) = %.9g, want %.9g", v.c_str(), x[i], g[i], want_g);
+        EXPECT_MSG(std::fabs(s[i] - want_s) <= 1e-6 * std::max(1.0, std::fabs(want_s)),
+                   "%s silu(%.9g) = %.9g, want %.9g", v.c_str(), x[i], s[i], want_s);
+      }
+    }
+    std::vector<float> in_place(x.begin(), x.begin() + 100), copy(100);
+    pockettts::kernels::gelu(x.data(), 100, copy.data());
+    pockettts::kernels::gelu(in_place.data(), 100, in_place.data());
+    ck_assert(std::memcmp(in_place.data(), copy.data(), 400) == 0);
+  }
+  QuantizedLinear::use_kernel("auto");
+}
+END_TEST
+
+// LayerNorm (with and without affine part) and the unbiased RMSNorm against double precision,
+// on rows with a large common offset (where a one-pass variance would lose digits); in place.
+START_TEST(test_normalization) {
+  std::mt19937 rng(8);
+  const int64_t rows = 3, width = 1000;
+  std::vector<float> x = random_vector(static_cast<size_t>(rows * width), rng, -3, 3);
+  for (int64_t i = 0; i < width; ++i) x[static_cast<size_t>(width + i)] += 100.0f;
+  const std::vector<float> w = random_vector(static_cast<size_t>(width), rng, -2, 2);
+  const std::vector<float> b = random_vector(static_cast<size_t>(width), rng, -2, 2);
+  std::vector<float> ln(x.size()), plain(x.size()), rms(x.size());
+  pockettts::kernels::layer_norm(x.data(), rows, width, w.data(), b.data(), 1e-5f, ln.data());
+  pockettts::kernels::layer_norm(x.data(), rows, width, nullptr, nullptr, 1e-6f, plain.data());
+  pockettts::kernels::rms_norm(x.data(), rows, width, w.data(), 1e-5f, rms.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x.data() + r * width;
+    double mean = 0, squares = 0;
+    for (int64_t i = 0; i < width; ++i) mean += xr[i];
+    mean /= width;
+    for (int64_t i = 0; i < width; ++i) squares += (xr[i] - mean) * (xr[i] - mean);
+    const double var = squares / width, var_unbiased = squares / (width - 1);
+    for (int64_t i = 0; i < width; ++i) {
+      const size_t k = static_cast<size_t>(r * width + i);
+      const double normed = (xr[i] - mean) / std::sqrt(var + 1e-5);
+      const double want_ln = normed * w[i] + b[i];
+      const double want_plain = (xr[i] - mean) / std::sqrt(var + 1e-6);
+      const double want_rms = xr[i] * (w[i] / std::sqrt(1e-5 + var_unbiased));
+      EXPECT_MSG(std::fabs(ln[k] - want_ln) <= 2e-6 * std::max(1.0, std::fabs(want_ln)),
+                 "layer_norm[%ld, %ld] = %.9g, want %.9g", r, i, ln[k], want_ln);
+      EXPECT_MSG(std::fabs(plain[k] - want_plain) <= 2e-6 * std::max(1.0, std::fabs(want_plain)),
+                 "layer_norm (no affine)[%ld, %ld] = %.9g, want %.9g", r, i, plain[k], want_plain);
+      EXPECT_MSG(std::fabs(rms[k] - want_rms) <= 2e-6 * std::max(1.0, std::fabs(want_rms)),
+                 "rms_norm[%ld, %ld] = %.9g, want %.9g", r, i, rms[k], want_rms);
+    }
+  }
+  std::vector<float> in_place = x;
+  pockettts::kernels::layer_norm(in_place.data(), rows, width, w.data(), b.data(), 1e-5f,
+                                 in_place.data());
+  ck_assert(std::memcmp(in_place.data(), ln.data(), ln.size() * sizeof(float)) == 0);
+}
+END_TEST
+
+// One query against cached positions, in both caches' layouts (FlowLM: positions of all heads
+// interleaved, with a gap; Mimi: head by head), with and without a mask, against double precision.
 START_TEST(test_attend_one_query) {
   std::mt19937 rng(77);
   for (int64_t positions : {1, 7, 300}) {
     for (int64_t head_dim : {20, 64}) {
-      const int64_t heads = 3, stride = heads * head_dim + 5;  // a gap between positions
-      const std::vector<float> q = random_vector(static_cast<size_t>(heads * head_dim), rng, -2, 2);
-      const std::vector<float> k =
-          random_vector(static_cast<size_t>(positions * stride), rng, -2, 2);
-      const std::vector<float> v =
-          random_vector(static_cast<size_t>(positions * stride), rng, -2, 2);
-      std::vector<float> scratch(static_cast<size_t>(heads * positions)),
-          out(static_cast<size_t>(heads * head_dim), NAN);
-      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-      pockettts::kernels::attend_one_query(q.data(), k.data(), v.data(), positions, heads, head_dim,
-                                           stride, scale, scratch.data(), out.data());
-      for (int64_t h = 0; h < heads; ++h) {
-        std::vector<double> w(static_cast<size_t>(positions));
-        double max = -INFINITY, sum = 0;
-        for (int64_t s = 0; s < positions; ++s) {
-          double dot = 0;
-          for (int64_t d = 0; d < head_dim; ++d)
-            dot += static_cast<double>(q[h * head_dim + d]) * k[s * stride + h * head_dim + d];
-          w[s] = dot * scale;
-          max = std::max(max, w[s]);
-        }
-        for (auto& x : w) sum += (x = std::exp(x - max));
-        for (int64_t d = 0; d < head_dim; ++d) {
-          double want = 0;
+      for (bool heads_outer : {false, true}) {
+        for (bool masked : {false, true}) {
+          const int64_t heads = 3, gap = 5;
+          const int64_t position_stride = heads_outer ? head_dim : heads * head_dim + gap;
+          const int64_t head_stride = heads_outer ? positions * head_dim + gap : head_dim;
+          const size_t size =
+              static_cast<size_t>(heads * positions * head_dim + heads * gap + positions * gap);
+          const std::vector<float> q =
+              random_vector(static_cast<size_t>(heads * head_dim), rng, -2, 2);
+          const std::vector<float> k = random_vector(size, rng, -2, 2);
+          const std::vector<float> v = random_vector(size, rng, -2, 2);
+          // Masked: every third position out of reach, but always the last (as a query's own).
+          std::vector<uint8_t> allowed(static_cast<size_t>(positions));
           for (int64_t s = 0; s < positions; ++s)
-            want += w[s] / sum * v[s * stride + h * head_dim + d];
-          EXPECT_MSG(std::fabs(out[h * head_dim + d] - want) <= 1e-5,
-                     "S=%ld D=%ld: out[%ld, %ld] = %.7g, want %.7g", positions, head_dim, h, d,
-                     out[h * head_dim + d], want);
+            allowed[s] = !masked || s % 3 != 1 || s == positions - 1;
+          std::vector<float> scratch(static_cast<size_t>(heads * positions)),
+              out(static_cast<size_t>(heads * head_dim), NAN);
+          const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+          const pockettts::kernels::CachedKeysValues cache{k.data(), v.data(), positions,
+                                                           position_stride, head_stride};
+          pockettts::kernels::attend_one_query(q.data(), heads, head_dim, cache,
+                                               masked ? allowed.data() : nullptr, scale,
+                                               scratch.data(), out.data());
+          for (int64_t h = 0; h < heads; ++h) {
+            std::vector<double> w(static_cast<size_t>(positions));
+            double max = -INFINITY, sum = 0;
+            for (int64_t s = 0; s < positions; ++s) {
+              double dot = 0;
+              for (int64_t d = 0; d < head_dim; ++d)
+                dot += static_cast<double>(q[h * head_dim + d]) *
+                       k[s * position_stride + h * head_stride + d];
+              w[s] = allowed[s] ? dot * scale : -INFINITY;
+              max = std::max(max, w[s]);
+            }
+            for (auto& x : w) sum += (x = std::exp(x - max));
+            for (int64_t d = 0; d < head_dim; ++d) {
+              double want = 0;
+              for (int64_t s = 0; s < positions; ++s)
+                want += w[s] / sum * v[s * position_stride + h * head_stride + d];
+              EXPECT_MSG(std::fabs(out[h * head_dim + d] - want) <= 1e-5,
+                         "S=%ld D=%ld heads_outer=%d masked=%d: out[%ld, %ld] = %.7g, want %.7g",
+                         positions, head_dim, heads_outer, masked, h, d, out[h * head_dim + d],
+                         want);
+            }
+          }
         }
       }
     }
@@ -624,6 +726,8 @@ int main() {
   tcase_add_test(tc, test_panel_shapes);
   tcase_add_test(tc, test_elu);
   tcase_add_test(tc, test_attend_one_query);
+  tcase_add_test(tc, test_activations);
+  tcase_add_test(tc, test_normalization);
   tcase_add_test(tc, test_split_products_equal_one_thread);
   tcase_add_test(tc, test_worker_pool_runs_every_part_once);
   tcase_add_test(tc, test_env_forces_portable);

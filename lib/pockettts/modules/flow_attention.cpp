@@ -58,6 +58,35 @@ at::Tensor FlowAttention::forward(const at::Tensor& x,
   return out_proj_(at::cat(outputs, 0));
 }
 
+void FlowAttention::step(const float* x, int64_t rows, const std::vector<FlowKvCache*>& caches,
+                         FlowStepBuffers& buffers, float* out) const {
+  const int64_t d = embed_dim_, H = num_heads_, D = head_dim();
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  float* qkv = buffers.qkv.get(rows * 3 * d);
+  float* attended = buffers.attended.get(rows * d);
+  in_proj_.forward(x, rows, qkv);
+  for (int64_t n = 0; n < rows; ++n) {
+    FlowKvCache& cache = *caches[static_cast<size_t>(n)];
+    const int64_t end = cache.end;
+    cache.reserve(end + 1);
+    TORCH_CHECK(cache.cache.is_contiguous() && cache.cache.size(1) == 1,
+                "flow attention: unexpected cache layout");
+    float* q = qkv + n * 3 * d;
+    float* k = q + d;
+    const float* v = q + 2 * d;
+    rope_.rotate(q, H, k, H, static_cast<float>(end));
+    // The cache [2, 1, capacity, H, D]: position `end` of the keys, then of the values.
+    float* keys = cache.cache.data_ptr<float>();
+    float* values = keys + cache.cache.size(2) * d;
+    std::copy(k, k + d, keys + end * d);
+    std::copy(v, v + d, values + end * d);
+    const kernels::CachedKeysValues cached{keys, values, end + 1, d, D};
+    kernels::attend_one_query(q, H, D, cached, nullptr, scale, buffers.scores.get(H * (end + 1)),
+                              attended + n * d);
+  }
+  out_proj_.forward(attended, rows, out);
+}
+
 at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state) const {
   const int64_t b = projected.size(0), t = projected.size(1), d = head_dim();
   const int64_t end = state.end;
@@ -72,7 +101,6 @@ at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state
   at::Tensor keys = state.cache.select(0, 0).narrow(1, 0, end + t);
   at::Tensor values = state.cache.select(0, 1).narrow(1, 0, end + t);
 
-  if (t == 1 && b == 1) return attend_one(q, keys, values);
   at::Tensor qh = q.transpose(1, 2), kh = keys.transpose(1, 2), vh = values.transpose(1, 2);
   at::Tensor scores = at::matmul(qh, kh.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
   if (t > 1) {
@@ -83,24 +111,6 @@ at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state
   }
   at::Tensor weights = at::softmax(scores, -1);
   return at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
-}
-
-at::Tensor FlowAttention::attend_one(const at::Tensor& q, const at::Tensor& keys,
-                                     const at::Tensor& values) const {
-  // One query per head against the cache as it lies ([S, H, D]), on our loops: at::matmul went
-  // through GEMM, which packed (copied) every cached key and value on every step.
-  const int64_t H = num_heads_, D = head_dim(), S = keys.size(1);
-  TORCH_CHECK(keys.stride(2) == D && keys.stride(3) == 1 && values.strides() == keys.strides(),
-              "flow attention: unexpected cache layout");
-  const at::Tensor qc = q.contiguous();
-  at::Tensor out = at::empty({1, 1, H * D}, q.options());
-  thread_local std::vector<float> scratch;
-  if (static_cast<int64_t>(scratch.size()) < H * S) scratch.resize(static_cast<size_t>(H * S));
-  kernels::attend_one_query(qc.data_ptr<float>(), keys.data_ptr<float>(), values.data_ptr<float>(),
-                            S, H, D, keys.stride(1),
-                            static_cast<float>(1.0 / std::sqrt(static_cast<double>(D))),
-                            scratch.data(), out.data_ptr<float>());
-  return out;
 }
 
 }  // namespace pockettts

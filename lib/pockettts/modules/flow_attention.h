@@ -7,6 +7,7 @@
 
 #include "modules/linear.h"
 #include "modules/rope.h"
+#include "modules/row_buffer.h"
 #include "weights.h"
 
 namespace pockettts {
@@ -22,6 +23,12 @@ struct FlowKvCache {
   void reserve(int64_t capacity);
 };
 
+// Buffers of the generation step on plain rows (FlowTransformer::step), reused from step to step.
+struct FlowStepBuffers {
+  RowBuffer normed, qkv, attended, update, hidden, scores;
+  std::vector<FlowKvCache*> layer_caches;  // one per stream, refilled for each layer
+};
+
 class FlowAttention {
  public:
   FlowAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads, double max_period);
@@ -33,6 +40,10 @@ class FlowAttention {
   // Several streams at once, one row each: x [N, 1, d], caches[n] the cache of stream n. The
   // projections run on all N rows (one weight read), the attention per stream.
   at::Tensor forward(const at::Tensor& x, const std::vector<FlowKvCache*>& caches) const;
+  // The generation step on plain rows, allocating nothing once the caches have room: x [N, d]
+  // holds one position of each of N streams (stream n at caches[n]->end); out [N, d].
+  void step(const float* x, int64_t rows, const std::vector<FlowKvCache*>& caches,
+            FlowStepBuffers& buffers, float* out) const;
 
   int64_t num_heads() const { return num_heads_; }
   int64_t head_dim() const { return embed_dim_ / num_heads_; }
@@ -41,10 +52,6 @@ class FlowAttention {
  private:
   // Attention of one stream: projected [B, T, 3d] (q, k, v) against `cache`, [B, T, d] out.
   at::Tensor attend(const at::Tensor& projected, FlowKvCache& cache) const;
-  // The generation step's case (one stream, one position): q [1, 1, H, D] against keys and
-  // values [1, S, H, D] (views of the cache) -> [1, 1, H * D].
-  at::Tensor attend_one(const at::Tensor& q, const at::Tensor& keys,
-                        const at::Tensor& values) const;
 
   int64_t embed_dim_;
   int64_t num_heads_;

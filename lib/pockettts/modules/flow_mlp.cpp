@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/activations.h"
+#include "kernels/normalization.h"
+
 namespace pockettts {
 
 namespace {
@@ -97,6 +100,64 @@ at::Tensor FlowMlp::forward(const at::Tensor& c, const at::Tensor& s, const at::
   auto mod = final_modulation_(y_act).chunk(2, -1);
   x = modulate(layer_norm(x, at::Tensor(), at::Tensor(), 1e-6), mod[0], mod[1]);
   return final_linear_(x);
+}
+
+const std::vector<float>& FlowMlp::time_condition(float s, float t) const {
+  std::lock_guard<std::mutex> lock(time_mutex_);
+  for (const auto& known : time_conditions_)
+    if (known->s == s && known->t == t) return known->values;
+  const auto f32 = at::dtype(at::kFloat);
+  const at::Tensor combined =
+      ((time_embed_[0](at::full({1, 1}, s, f32)) + time_embed_[1](at::full({1, 1}, t, f32))) / 2)
+          .contiguous();
+  const float* v = combined.data_ptr<float>();
+  time_conditions_.push_back(std::make_unique<TimeCondition>(
+      TimeCondition{s, t, std::vector<float>(v, v + model_channels_)}));
+  return time_conditions_.back()->values;
+}
+
+namespace {
+
+// x * (1 + scale) + shift on rows of C, shift and scale rows `stride` apart.
+void modulate_rows(float* x, int64_t rows, int64_t C, const float* shift, const float* scale,
+                   int64_t stride) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < C; ++i)
+      x[r * C + i] = x[r * C + i] * (1.0f + scale[r * stride + i]) + shift[r * stride + i];
+}
+
+}  // namespace
+
+void FlowMlp::forward(const float* c, int64_t rows, float s, float t, const float* x_in, float* out,
+                      FlowMlpBuffers& buffers) const {
+  const int64_t C = model_channels_;
+  float* x = buffers.x.get(rows * C);
+  float* y = buffers.y.get(rows * C);
+  float* mod = buffers.modulation.get(rows * 3 * C);
+  float* h = buffers.h.get(rows * C);
+  float* hidden = buffers.hidden.get(rows * C);
+  input_proj_.forward(x_in, rows, x);
+  const std::vector<float>& time = time_condition(s, t);
+  cond_embed_.forward(c, rows, y);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < C; ++i) y[r * C + i] = time[static_cast<size_t>(i)] + y[r * C + i];
+  kernels::silu(y, rows * C, y);
+
+  for (const auto& block : res_blocks_) {
+    block.modulation.forward(y, rows, mod);  // shift | scale | gate
+    kernels::layer_norm(x, rows, C, block.ln_weight.data_ptr<float>(),
+                        block.ln_bias.data_ptr<float>(), 1e-6f, h);
+    modulate_rows(h, rows, C, mod, mod + C, 3 * C);
+    block.mlp1.forward(h, rows, hidden);
+    kernels::silu(hidden, rows * C, hidden);
+    block.mlp2.forward(hidden, rows, h);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < C; ++i) x[r * C + i] += mod[r * 3 * C + 2 * C + i] * h[r * C + i];
+  }
+  final_modulation_.forward(y, rows, mod);  // shift | scale
+  kernels::layer_norm(x, rows, C, nullptr, nullptr, 1e-6f, h);
+  modulate_rows(h, rows, C, mod, mod + C, 2 * C);
+  final_linear_.forward(h, rows, out);
 }
 
 }  // namespace pockettts

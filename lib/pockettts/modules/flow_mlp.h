@@ -4,12 +4,20 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "modules/linear.h"
+#include "modules/row_buffer.h"
 #include "weights.h"
 
 namespace pockettts {
+
+// Buffers of FlowMlp::forward on plain rows, reused from step to step.
+struct FlowMlpBuffers {
+  RowBuffer x, y, modulation, h, hidden;
+};
 
 class FlowMlp {
  public:
@@ -19,9 +27,18 @@ class FlowMlp {
   // c: [N, cond], s and t: [N, 1], x: [N, in]. Returns the flow direction [N, out].
   at::Tensor forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,
                      const at::Tensor& x) const;
+  // The same on plain rows (the generation step), allocating nothing once `buffers` are sized
+  // and the time condition of (s, t) has been computed once: c [rows, cond], x [rows, in] ->
+  // out [rows, out]. s and t are the same for every row.
+  void forward(const float* c, int64_t rows, float s, float t, const float* x, float* out,
+               FlowMlpBuffers& buffers) const;
   void compress(WeightFormat format);
 
  private:
+  // (time_embed[0](s) + time_embed[1](t)) / 2 [model_channels]: the same for every step with
+  // the same (s, t), so computed once per pair (LSD decoding uses n of them).
+  const std::vector<float>& time_condition(float s, float t) const;
+
   struct TimestepEmbedder {
     Linear linear1, linear2;
     at::Tensor rms_alpha, freqs;
@@ -37,6 +54,13 @@ class FlowMlp {
   std::vector<ResBlock> res_blocks_;
   Linear final_modulation_, final_linear_;
   int64_t model_channels_;
+
+  struct TimeCondition {
+    float s, t;
+    std::vector<float> values;
+  };
+  mutable std::mutex time_mutex_;
+  mutable std::vector<std::unique_ptr<TimeCondition>> time_conditions_;  // stable addresses
 };
 
 }  // namespace pockettts

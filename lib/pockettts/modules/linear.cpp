@@ -60,16 +60,24 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
   auto sizes = x.sizes().vec();
   sizes.back() = out_;
   at::Tensor y = at::empty(sizes, x.options());
-  if (panels_) {
-    panels_->multiply(input.data_ptr<float>(), in_, rows, y.data_ptr<float>(), out_);
-  } else if (compressed_) {
-    compressed_->forward(input.data_ptr<float>(), rows, y.data_ptr<float>());
-  } else {
-    kernels::dense_linear(weight_.data_ptr<float>(),
-                          bias_.defined() ? bias_.data_ptr<float>() : nullptr, out_, in_,
-                          input.data_ptr<float>(), rows, y.data_ptr<float>());
-  }
+  forward(input.data_ptr<float>(), rows, y.data_ptr<float>());
   return y;
+}
+
+void Linear::forward(const float* x, int64_t rows, float* y) const {
+  if (panels_) {
+    panels_->multiply(x, in_, rows, y, out_);
+  } else if (compressed_) {
+    compressed_->forward(x, rows, y);
+  } else if (kernels::dense_linear_fast(rows)) {
+    kernels::dense_linear(weight_.data_ptr<float>(),
+                          bias_.defined() ? bias_.data_ptr<float>() : nullptr, out_, in_, x, rows,
+                          y);
+  } else {
+    const auto f32 = at::dtype(at::kFloat);
+    at::Tensor out = at::from_blob(y, {rows, out_}, f32);
+    at::linear_out(out, at::from_blob(const_cast<float*>(x), {rows, in_}, f32), weight_, bias_);
+  }
 }
 
 }  // namespace pockettts

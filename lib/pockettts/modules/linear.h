@@ -33,6 +33,10 @@ class Linear {
   void pack_panels();
 
   at::Tensor operator()(const at::Tensor& x) const;
+  // The same on plain rows: y [rows, out] from x [rows, in], contiguous, not overlapping. Our
+  // kernels allocate nothing (the steady state of generation and decoding); only the portable
+  // build's products of many rows go through libtorch's BLAS.
+  void forward(const float* x, int64_t rows, float* y) const;
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }

@@ -3,19 +3,29 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "modules/linear.h"
 #include "modules/rope.h"
+#include "modules/row_buffer.h"
 #include "weights.h"
 
 namespace pockettts {
 
-// Ring buffer of the last `capacity` keys/values: [2, B, H, capacity, D]. `end_offset` counts
-// positions ever written; `offset` is the position of the next query (the reference advances
-// it separately, by 16 per decoded frame).
+// One stream's ring buffer of the last `capacity` keys/values: [2, 1, H, capacity, D]. `end`
+// counts positions ever written; `offset` is the position of the next query (the reference
+// advances it separately, by 16 per decoded frame).
 struct MimiKvCache {
   at::Tensor cache;
-  at::Tensor end_offset;  // [B] long
-  at::Tensor offset;      // [B] long
+  int64_t end = 0;
+  int64_t offset = 0;
+};
+
+// Buffers of the streaming path on plain rows (a decoded frame), reused from frame to frame.
+struct MimiStreamBuffers {
+  RowBuffer normed, qkv, attended, update, hidden, scores;
+  std::vector<uint8_t> allowed;  // one query's mask over the ring buffer
 };
 
 class MimiAttention {
@@ -23,23 +33,20 @@ class MimiAttention {
   MimiAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads, int64_t context,
                 double max_period);
 
-  MimiKvCache init_cache(int64_t batch, int64_t capacity) const;
+  MimiKvCache init_cache(int64_t capacity) const;
   void pack_panels();  // Linear::pack_panels on both projections
-  // x: [B, T, d]. With a cache: streaming. Without: the whole sequence at once (encoder).
-  at::Tensor forward(const at::Tensor& x, MimiKvCache* cache) const;
+  // The whole sequence at once (the encoder): x [B, T, d] -> [B, T, d].
+  at::Tensor forward(const at::Tensor& x) const;
+  // Streaming, on plain rows (the decoder, 16 steps a frame), allocating nothing once `buffers`
+  // are sized: x [T, d] -> out [T, d]; the T keys and values enter `cache`.
+  void stream(const float* x, int64_t rows, MimiKvCache& cache, MimiStreamBuffers& buffers,
+              float* out) const;
 
  private:
   static constexpr int64_t kQueryBlock = 256;
   // Attention of q [B, H, T, D] over keys/values [B, H, S, D] at positions [B, T] / [B, S].
   at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                     const at::Tensor& pos_q, const at::Tensor& pos_k) const;
-  // The same with the mask given: `blocked` [B, 1, T, S] true where a key is out of reach.
-  at::Tensor attend_masked(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
-                           const at::Tensor& blocked) const;
-  // Streaming (one stream per cache, as every decoder): the reference's ring-buffer write,
-  // slot positions and mask (its `complete`, ~15 tensor ops on 250 slots) on plain integers.
-  at::Tensor stream_one(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                        MimiKvCache& state) const;
 
   int64_t embed_dim_;
   int64_t num_heads_;

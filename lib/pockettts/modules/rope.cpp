@@ -9,6 +9,28 @@ namespace pockettts {
 Rope::Rope(int64_t head_dim, double max_period) {
   at::Tensor ds = at::arange(head_dim / 2, at::dtype(at::kFloat));
   freqs_ = at::exp(ds * (-std::log(max_period) * 2 / static_cast<double>(head_dim)));
+  freq_values_.assign(freqs_.data_ptr<float>(), freqs_.data_ptr<float>() + head_dim / 2);
+}
+
+void Rope::rotate(float* q, int64_t q_heads, float* k, int64_t k_heads, float position) const {
+  const int64_t half = static_cast<int64_t>(freq_values_.size()), D = 2 * half;
+  for (int64_t i = 0; i < half; ++i) {
+    const float angle = freq_values_[static_cast<size_t>(i)] * position;
+    const float rotr = std::cos(angle), roti = std::sin(angle);
+    // (r, i) pairs are interleaved; the products in the reference's order.
+    for (int64_t h = 0; h < q_heads; ++h) {
+      float* x = q + h * D + 2 * i;
+      const float r = x[0], im = x[1];
+      x[0] = r * rotr - im * roti;
+      x[1] = r * roti + im * rotr;
+    }
+    for (int64_t h = 0; h < k_heads; ++h) {
+      float* x = k + h * D + 2 * i;
+      const float r = x[0], im = x[1];
+      x[0] = r * rotr - im * roti;
+      x[1] = r * roti + im * rotr;
+    }
+  }
 }
 
 // `ts` holds the float positions [T]; the rest follows the reference op for op, so the

@@ -4,6 +4,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <utility>
+#include <vector>
 
 namespace pockettts {
 
@@ -20,11 +21,15 @@ class Rope {
                                           int64_t offset) const;
   std::pair<at::Tensor, at::Tensor> apply(const at::Tensor& q, const at::Tensor& k,
                                           const at::Tensor& offset) const;
+  // One position's rotation in place on plain rows (the steady state: no tensors): q [q_heads,
+  // D] and k [k_heads, D], contiguous. The angles are freqs * position in float32, as above.
+  void rotate(float* q, int64_t q_heads, float* k, int64_t k_heads, float position) const;
 
  private:
   std::pair<at::Tensor, at::Tensor> rotate(const at::Tensor& q, const at::Tensor& k,
                                            const at::Tensor& ts_flat) const;
-  at::Tensor freqs_;  // [D / 2] float32
+  at::Tensor freqs_;                // [D / 2] float32
+  std::vector<float> freq_values_;  // the same, for the plain rows
 };
 
 }  // namespace pockettts

@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/activations.h"
+#include "kernels/normalization.h"
+
 namespace pockettts {
 
 TransformerLayerWeights::TransformerLayerWeights(const WeightPath& vb, int64_t d_model,
@@ -33,6 +36,44 @@ at::Tensor TransformerLayerWeights::feed_forward(const at::Tensor& x) const {
   return scale2.defined() ? x + scale2 * update : x + update;
 }
 
+void TransformerLayerWeights::attention_input(const float* x, int64_t rows, float* y) const {
+  kernels::layer_norm(x, rows, norm1_weight.size(0), norm1_weight.data_ptr<float>(),
+                      norm1_bias.data_ptr<float>(), 1e-5f, y);
+}
+
+namespace {
+
+// x += scale * update (the reference's x + layer_scale(update)), or x += update.
+void add_scaled(float* x, int64_t rows, int64_t d, const at::Tensor& scale, const float* update) {
+  if (scale.defined()) {
+    const float* s = scale.data_ptr<float>();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < d; ++i) x[r * d + i] += s[i] * update[r * d + i];
+  } else {
+    for (int64_t i = 0; i < rows * d; ++i) x[i] += update[i];
+  }
+}
+
+}  // namespace
+
+void TransformerLayerWeights::add_attention(float* x, int64_t rows, const float* update) const {
+  add_scaled(x, rows, norm1_weight.size(0), scale1, update);
+}
+
+void TransformerLayerWeights::feed_forward(float* x, int64_t rows, RowBuffer& normed,
+                                           RowBuffer& hidden, RowBuffer& update) const {
+  const int64_t d = norm2_weight.size(0), ff = linear1.out_features();
+  float* h = normed.get(rows * d);
+  float* f = hidden.get(rows * ff);
+  float* u = update.get(rows * d);
+  kernels::layer_norm(x, rows, d, norm2_weight.data_ptr<float>(), norm2_bias.data_ptr<float>(),
+                      1e-5f, h);
+  linear1.forward(h, rows, f);
+  kernels::gelu(f, rows * ff, f);
+  linear2.forward(f, rows, u);
+  add_scaled(x, rows, d, scale2, u);
+}
+
 FlowTransformer::FlowTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads,
                                  int64_t num_layers, int64_t dim_feedforward, double max_period) {
   for (int64_t i = 0; i < num_layers; ++i) {
@@ -57,20 +98,31 @@ std::vector<FlowKvCache> FlowTransformer::init_caches(int64_t batch, int64_t cap
 }
 
 at::Tensor FlowTransformer::forward(at::Tensor x, std::vector<FlowKvCache>& caches) const {
-  return forward(std::move(x), std::vector<std::vector<FlowKvCache>*>{&caches});
-}
-
-at::Tensor FlowTransformer::forward(at::Tensor x,
-                                    const std::vector<std::vector<FlowKvCache>*>& caches) const {
-  std::vector<FlowKvCache*> layer_caches(caches.size());
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    for (size_t n = 0; n < caches.size(); ++n) layer_caches[n] = &(*caches[n])[i];
-    x = layer.rest.add_attention(
-        x, layer.attention.forward(layer.rest.attention_input(x), layer_caches));
+    x = layer.rest.add_attention(x,
+                                 layer.attention.forward(layer.rest.attention_input(x), caches[i]));
     x = layer.rest.feed_forward(x);
   }
   return x;
+}
+
+void FlowTransformer::step(float* x, int64_t rows,
+                           const std::vector<std::vector<FlowKvCache>*>& caches,
+                           FlowStepBuffers& buffers) const {
+  std::vector<FlowKvCache*>& layer_caches = buffers.layer_caches;
+  const int64_t d = layers_.front().rest.norm1_weight.size(0);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    layer_caches.clear();  // keeps its capacity
+    for (auto* stream : caches) layer_caches.push_back(&(*stream)[i]);
+    float* normed = buffers.normed.get(rows * d);
+    float* update = buffers.update.get(rows * d);
+    layer.rest.attention_input(x, rows, normed);
+    layer.attention.step(normed, rows, layer_caches, buffers, update);
+    layer.rest.add_attention(x, rows, update);
+    layer.rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
+  }
 }
 
 MimiTransformer::MimiTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads,
@@ -88,30 +140,37 @@ MimiTransformer::MimiTransformer(const WeightPath& vb, int64_t d_model, int64_t 
   }
 }
 
-std::vector<MimiKvCache> MimiTransformer::init_caches(int64_t batch, int64_t capacity) const {
+std::vector<MimiKvCache> MimiTransformer::init_caches(int64_t capacity) const {
   std::vector<MimiKvCache> caches;
-  for (const auto& layer : layers_) caches.push_back(layer.attention.init_cache(batch, capacity));
+  for (const auto& layer : layers_) caches.push_back(layer.attention.init_cache(capacity));
   return caches;
 }
 
-at::Tensor MimiTransformer::forward(const at::Tensor& x, std::vector<MimiKvCache>* caches) const {
-  return forward_rows(x.transpose(1, 2), caches).transpose(1, 2);
-}
-
-at::Tensor MimiTransformer::forward_rows(const at::Tensor& x,
-                                         std::vector<MimiKvCache>* caches) const {
-  at::Tensor h = x;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
-    MimiKvCache* cache = caches ? &(*caches)[i] : nullptr;
-    h = layer.rest.add_attention(h, layer.attention.forward(layer.rest.attention_input(h), cache));
+at::Tensor MimiTransformer::forward(const at::Tensor& x) const {
+  at::Tensor h = x.transpose(1, 2);
+  for (const Layer& layer : layers_) {
+    h = layer.rest.add_attention(h, layer.attention.forward(layer.rest.attention_input(h)));
     h = layer.rest.feed_forward(h);
   }
-  return h.contiguous();
+  return h.transpose(1, 2);
+}
+
+void MimiTransformer::stream(float* x, int64_t rows, std::vector<MimiKvCache>& caches,
+                             MimiStreamBuffers& buffers) const {
+  const int64_t d = layers_.front().rest.norm1_weight.size(0);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& layer = layers_[i];
+    float* normed = buffers.normed.get(rows * d);
+    float* update = buffers.update.get(rows * d);
+    layer.rest.attention_input(x, rows, normed);
+    layer.attention.stream(normed, rows, caches[i], buffers, update);
+    layer.rest.add_attention(x, rows, update);
+    layer.rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
+  }
 }
 
 void MimiTransformer::advance(std::vector<MimiKvCache>& caches, int64_t steps) const {
-  for (auto& cache : caches) cache.offset.add_(steps);
+  for (auto& cache : caches) cache.offset += steps;
 }
 
 }  // namespace pockettts

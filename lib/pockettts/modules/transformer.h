@@ -8,6 +8,7 @@
 
 #include "modules/flow_attention.h"
 #include "modules/mimi_attention.h"
+#include "modules/row_buffer.h"
 #include "weights.h"
 
 namespace pockettts {
@@ -23,6 +24,12 @@ struct TransformerLayerWeights {
   at::Tensor attention_input(const at::Tensor& x) const;  // norm1(x)
   at::Tensor add_attention(const at::Tensor& x, const at::Tensor& update) const;
   at::Tensor feed_forward(const at::Tensor& x) const;  // x + scale2 * ff(norm2(x))
+
+  // The same on plain rows [rows, d], in place where they update x.
+  void attention_input(const float* x, int64_t rows, float* y) const;
+  void add_attention(float* x, int64_t rows, const float* update) const;
+  void feed_forward(float* x, int64_t rows, RowBuffer& normed, RowBuffer& hidden,
+                    RowBuffer& update) const;
 };
 
 // FlowLM backbone: `layers` with FlowAttention, one KV cache per layer.
@@ -32,8 +39,11 @@ class FlowTransformer {
                   int64_t dim_feedforward, double max_period);
   std::vector<FlowKvCache> init_caches(int64_t batch, int64_t capacity) const;
   at::Tensor forward(at::Tensor x, std::vector<FlowKvCache>& caches) const;
-  // One row per stream: x [N, 1, d], caches[n] the layer caches of stream n.
-  at::Tensor forward(at::Tensor x, const std::vector<std::vector<FlowKvCache>*>& caches) const;
+  // The generation step on plain rows, in place: x [N, d] holds one position of each of N
+  // streams, caches[n] the layer caches of stream n. Allocates nothing once `buffers` and the
+  // caches are sized.
+  void step(float* x, int64_t rows, const std::vector<std::vector<FlowKvCache>*>& caches,
+            FlowStepBuffers& buffers) const;
   size_t num_layers() const { return layers_.size(); }
   void compress(WeightFormat format);
   const FlowAttention& attention(size_t i) const { return layers_[i].attention; }
@@ -46,16 +56,18 @@ class FlowTransformer {
   std::vector<Layer> layers_;
 };
 
-// Mimi's ProjectedTransformer with identity projections: [B, C, T] in and out.
+// Mimi's ProjectedTransformer with identity projections.
 class MimiTransformer {
  public:
   MimiTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads, int64_t num_layers,
                   int64_t dim_feedforward, int64_t context, double max_period);
-  std::vector<MimiKvCache> init_caches(int64_t batch, int64_t capacity) const;
-  // caches == nullptr: the whole sequence at once.
-  at::Tensor forward(const at::Tensor& x, std::vector<MimiKvCache>* caches) const;
-  // The same on x [B, T, C] (time steps as rows), returning [B, T, C] contiguous.
-  at::Tensor forward_rows(const at::Tensor& x, std::vector<MimiKvCache>* caches) const;
+  std::vector<MimiKvCache> init_caches(int64_t capacity) const;
+  // The whole sequence at once (the encoder): [B, C, T] in and out.
+  at::Tensor forward(const at::Tensor& x) const;
+  // Streaming (the decoder) on plain rows, in place: x [T, C], time steps as rows. Allocates
+  // nothing once `buffers` are sized. The query positions do not move (see advance).
+  void stream(float* x, int64_t rows, std::vector<MimiKvCache>& caches,
+              MimiStreamBuffers& buffers) const;
   void advance(std::vector<MimiKvCache>& caches, int64_t steps) const;
 
  private:
