@@ -89,7 +89,9 @@ void WorkerPool::run(int parts, const std::function<void(int)>& fn) {
 void parallel_ranges_on_pool(int64_t n, int64_t align, int parts,
                              const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t units = (n + align - 1) / align;
-  parts = static_cast<int>(std::min<int64_t>(parts, units));
+  // Several pieces per core, taken as they come: a helper that wakes late (tens of
+  // microseconds on a busy machine) still gets its share instead of leaving it to the caller.
+  parts = static_cast<int>(std::min<int64_t>(int64_t{parts} * kPiecesPerCore, units));
   if (parts <= 1) {
     fn(0, n);
     return;

@@ -57,8 +57,10 @@ class WorkerPool {
   std::vector<std::thread> helpers_;
 };
 
-// Splits [0, n) into up to `parts` contiguous ranges, multiples of `align` except the last, and
-// runs fn(begin, end) for each through the shared pool.
+constexpr int kPiecesPerCore = 4;
+
+// Splits [0, n) into up to `parts` * kPiecesPerCore contiguous ranges (`parts`: the cores to use),
+// multiples of `align` except the last, and runs fn(begin, end) for each through the shared pool.
 void parallel_ranges_on_pool(int64_t n, int64_t align, int parts,
                              const std::function<void(int64_t, int64_t)>& fn);
 

@@ -48,16 +48,6 @@ at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& cache) const
   return out_proj_(attend(in_proj_(x), cache));
 }
 
-at::Tensor FlowAttention::forward(const at::Tensor& x,
-                                  const std::vector<FlowKvCache*>& caches) const {
-  at::Tensor projected = in_proj_(x);
-  if (caches.size() == 1) return out_proj_(attend(projected, *caches.front()));
-  std::vector<at::Tensor> outputs;
-  for (size_t n = 0; n < caches.size(); ++n)
-    outputs.push_back(attend(projected.narrow(0, static_cast<int64_t>(n), 1), *caches[n]));
-  return out_proj_(at::cat(outputs, 0));
-}
-
 void FlowAttention::step(const float* x, int64_t rows, const std::vector<FlowKvCache*>& caches,
                          FlowStepBuffers& buffers, float* out) const {
   const int64_t d = embed_dim_, H = num_heads_, D = head_dim();

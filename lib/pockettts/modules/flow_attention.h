@@ -37,11 +37,9 @@ class FlowAttention {
   // x: [B, T, d]. Appends T positions to `cache` (the caller advances cache.end afterwards,
   // as the reference's increment_step does).
   at::Tensor forward(const at::Tensor& x, FlowKvCache& cache) const;
-  // Several streams at once, one row each: x [N, 1, d], caches[n] the cache of stream n. The
-  // projections run on all N rows (one weight read), the attention per stream.
-  at::Tensor forward(const at::Tensor& x, const std::vector<FlowKvCache*>& caches) const;
   // The generation step on plain rows, allocating nothing once the caches have room: x [N, d]
-  // holds one position of each of N streams (stream n at caches[n]->end); out [N, d].
+  // holds one position of each of N streams (stream n at caches[n]->end); out [N, d]. The
+  // projections run on all N rows (one weight read), the attention per stream.
   void step(const float* x, int64_t rows, const std::vector<FlowKvCache*>& caches,
             FlowStepBuffers& buffers, float* out) const;
 

@@ -67,12 +67,4 @@ std::pair<at::Tensor, at::Tensor> Rope::apply(const at::Tensor& q, const at::Ten
   return rotate(q, k, ts);
 }
 
-std::pair<at::Tensor, at::Tensor> Rope::apply(const at::Tensor& q, const at::Tensor& k,
-                                              const at::Tensor& offset) const {
-  // The reference adds a [B] long tensor to the [T] float positions (B is 1 here).
-  at::Tensor ts = at::arange(q.size(1), q.options().dtype(at::kFloat));
-  ts.add_(offset);
-  return rotate(q, k, ts);
-}
-
 }  // namespace pockettts

@@ -15,12 +15,10 @@ class Rope {
  public:
   Rope(int64_t head_dim, double max_period);
 
-  // q, k: [B, T, H, D] (may be strided views). `offset`: the position of the first step, an
-  // integer or a [B] long tensor (Mimi). Returns rotated (q, k) as [B, T, H, D].
+  // q, k: [B, T, H, D] (may be strided views). `offset`: the position of the first step. Returns
+  // rotated (q, k) as [B, T, H, D].
   std::pair<at::Tensor, at::Tensor> apply(const at::Tensor& q, const at::Tensor& k,
                                           int64_t offset) const;
-  std::pair<at::Tensor, at::Tensor> apply(const at::Tensor& q, const at::Tensor& k,
-                                          const at::Tensor& offset) const;
   // One position's rotation in place on plain rows (the steady state: no tensors): q [q_heads,
   // D] and k [k_heads, D], contiguous. The angles are freqs * position in float32, as above.
   void rotate(float* q, int64_t q_heads, float* k, int64_t k_heads, float position) const;
