@@ -53,11 +53,17 @@ FlowLmState FlowLm::init_state(int64_t capacity) const {
   return {transformer_.init_caches(1, capacity)};
 }
 
-at::Tensor FlowLm::backbone(const at::Tensor& input, FlowLmState& state) const {
-  at::Tensor out = transformer_.forward(input, state.layers);
-  out = at::layer_norm(out, {d_model_}, out_norm_weight_, out_norm_bias_, 1e-5);
-  for (auto& layer : state.layers) layer.end += input.size(1);
-  return out;
+void FlowLm::backbone(const at::Tensor& input, FlowLmState& state) const {
+  TORCH_CHECK(input.dim() == 3 && input.size(0) == 1 && input.size(2) == d_model_,
+              "flow LM: a prompt must be [1, T, ", d_model_, "]");
+  const int64_t rows = input.size(1);
+  if (rows == 0) return;
+  // The transformer works in place on its own copy. Its output (and out_norm's) is not used:
+  // the reference computes it and drops it, so it is not computed here.
+  at::Tensor x = input.reshape({rows, d_model_}).to(at::kFloat).clone();
+  FlowStepBuffers buffers;
+  transformer_.prompt(x.data_ptr<float>(), rows, state.layers, buffers);
+  for (auto& layer : state.layers) layer.end += rows;
 }
 
 void FlowLm::sample_noise(const Sampling& sampling, at::Generator& rng, at::Tensor& noise) const {

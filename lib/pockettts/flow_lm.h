@@ -97,7 +97,8 @@ class FlowLm {
   void compress(WeightFormat format);
 
  private:
-  at::Tensor backbone(const at::Tensor& input, FlowLmState& state) const;
+  // Feeds input [1, T, d_model] into the state's caches.
+  void backbone(const at::Tensor& input, FlowLmState& state) const;
   // Draws noise of the sampling's temperature into `noise` (any shape), in place.
   void sample_noise(const Sampling& sampling, at::Generator& rng, at::Tensor& noise) const;
 

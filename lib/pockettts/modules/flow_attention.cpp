@@ -44,8 +44,33 @@ FlowKvCache FlowAttention::init_cache(int64_t batch, int64_t capacity) const {
           0};
 }
 
-at::Tensor FlowAttention::forward(const at::Tensor& x, FlowKvCache& cache) const {
-  return out_proj_(attend(in_proj_(x), cache));
+void FlowAttention::prompt(const float* x, int64_t rows, FlowKvCache& cache,
+                           FlowStepBuffers& buffers, float* out) const {
+  const int64_t d = embed_dim_, H = num_heads_, D = head_dim(), end = cache.end;
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  float* qkv = buffers.qkv.get(rows * 3 * d);
+  float* attended = buffers.attended.get(rows * d);
+  in_proj_.forward(x, rows, qkv);
+  cache.reserve(end + rows);
+  TORCH_CHECK(cache.cache.is_contiguous() && cache.cache.size(1) == 1,
+              "flow attention: unexpected cache layout");
+  float* keys = cache.cache.data_ptr<float>();
+  float* values = keys + cache.cache.size(2) * d;
+  for (int64_t t = 0; t < rows; ++t) {
+    float* q = qkv + t * 3 * d;
+    float* k = q + d;
+    const float* v = q + 2 * d;
+    rope_.rotate(q, H, k, H, static_cast<float>(end + t));
+    std::copy(k, k + d, keys + (end + t) * d);
+    std::copy(v, v + d, values + (end + t) * d);
+  }
+  float* scores = buffers.scores.get(H * (end + rows));
+  for (int64_t t = 0; t < rows; ++t) {
+    const kernels::CachedKeysValues cached{keys, values, end + t + 1, d, D};
+    kernels::attend_one_query(qkv + t * 3 * d, H, D, cached, nullptr, scale, scores,
+                              attended + t * d);
+  }
+  out_proj_.forward(attended, rows, out);
 }
 
 void FlowAttention::step(const float* x, int64_t rows, const std::vector<FlowKvCache*>& caches,
@@ -75,32 +100,6 @@ void FlowAttention::step(const float* x, int64_t rows, const std::vector<FlowKvC
                               attended + n * d);
   }
   out_proj_.forward(attended, rows, out);
-}
-
-at::Tensor FlowAttention::attend(const at::Tensor& projected, FlowKvCache& state) const {
-  const int64_t b = projected.size(0), t = projected.size(1), d = head_dim();
-  const int64_t end = state.end;
-  state.reserve(end + t);
-
-  at::Tensor packed = projected.view({b, t, 3, num_heads_, d});
-  at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
-  std::tie(q, k) = rope_.apply(q, k, end);
-
-  state.cache.select(0, 0).narrow(1, end, t).copy_(k);
-  state.cache.select(0, 1).narrow(1, end, t).copy_(v);
-  at::Tensor keys = state.cache.select(0, 0).narrow(1, 0, end + t);
-  at::Tensor values = state.cache.select(0, 1).narrow(1, 0, end + t);
-
-  at::Tensor qh = q.transpose(1, 2), kh = keys.transpose(1, 2), vh = values.transpose(1, 2);
-  at::Tensor scores = at::matmul(qh, kh.transpose(-2, -1)) * (1.0 / std::sqrt(double(d)));
-  if (t > 1) {
-    // Causal mask as the reference builds it: log(tril(ones)) gives 0 / -inf. One new position
-    // sees every key: its mask is all zeros, and adding it would change nothing.
-    at::Tensor ones = at::full({t, t + end}, 1.0, projected.options());
-    scores = scores + at::log(at::tril(ones, end));
-  }
-  at::Tensor weights = at::softmax(scores, -1);
-  return at::matmul(weights, vh).transpose(1, 2).reshape({b, t, num_heads_ * d});
 }
 
 }  // namespace pockettts

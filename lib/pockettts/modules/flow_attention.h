@@ -23,7 +23,7 @@ struct FlowKvCache {
   void reserve(int64_t capacity);
 };
 
-// Buffers of the generation step on plain rows (FlowTransformer::step), reused from step to step.
+// Buffers of FlowTransformer::step and ::prompt on plain rows, reused from call to call.
 struct FlowStepBuffers {
   RowBuffer normed, qkv, attended, update, hidden, scores;
   std::vector<FlowKvCache*> layer_caches;  // one per stream, refilled for each layer
@@ -34,9 +34,11 @@ class FlowAttention {
   FlowAttention(const WeightPath& vb, int64_t embed_dim, int64_t num_heads, double max_period);
 
   FlowKvCache init_cache(int64_t batch, int64_t capacity) const;
-  // x: [B, T, d]. Appends T positions to `cache` (the caller advances cache.end afterwards,
-  // as the reference's increment_step does).
-  at::Tensor forward(const at::Tensor& x, FlowKvCache& cache) const;
+  // A prompt on plain rows: x [T, d] holds T consecutive positions of one stream, appended at
+  // cache.end (which the caller advances afterwards); position t attends to the cache and to
+  // positions <= t (the reference's causal mask); out [T, d].
+  void prompt(const float* x, int64_t rows, FlowKvCache& cache, FlowStepBuffers& buffers,
+              float* out) const;
   // The generation step on plain rows, allocating nothing once the caches have room: x [N, d]
   // holds one position of each of N streams (stream n at caches[n]->end); out [N, d]. The
   // projections run on all N rows (one weight read), the attention per stream.
@@ -48,9 +50,6 @@ class FlowAttention {
   void compress(WeightFormat format);
 
  private:
-  // Attention of one stream: projected [B, T, 3d] (q, k, v) against `cache`, [B, T, d] out.
-  at::Tensor attend(const at::Tensor& projected, FlowKvCache& cache) const;
-
   int64_t embed_dim_;
   int64_t num_heads_;
   Rope rope_;

@@ -97,14 +97,18 @@ std::vector<FlowKvCache> FlowTransformer::init_caches(int64_t batch, int64_t cap
   return caches;
 }
 
-at::Tensor FlowTransformer::forward(at::Tensor x, std::vector<FlowKvCache>& caches) const {
+void FlowTransformer::prompt(float* x, int64_t rows, std::vector<FlowKvCache>& caches,
+                             FlowStepBuffers& buffers) const {
+  const int64_t d = layers_.front().rest.norm1_weight.size(0);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& layer = layers_[i];
-    x = layer.rest.add_attention(x,
-                                 layer.attention.forward(layer.rest.attention_input(x), caches[i]));
-    x = layer.rest.feed_forward(x);
+    float* normed = buffers.normed.get(rows * d);
+    float* update = buffers.update.get(rows * d);
+    layer.rest.attention_input(x, rows, normed);
+    layer.attention.prompt(normed, rows, caches[i], buffers, update);
+    layer.rest.add_attention(x, rows, update);
+    layer.rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
   }
-  return x;
 }
 
 void FlowTransformer::step(float* x, int64_t rows,

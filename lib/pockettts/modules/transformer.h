@@ -38,7 +38,9 @@ class FlowTransformer {
   FlowTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads, int64_t num_layers,
                   int64_t dim_feedforward, double max_period);
   std::vector<FlowKvCache> init_caches(int64_t batch, int64_t capacity) const;
-  at::Tensor forward(at::Tensor x, std::vector<FlowKvCache>& caches) const;
+  // A prompt on plain rows, in place: x [T, d], T consecutive positions of one stream.
+  void prompt(float* x, int64_t rows, std::vector<FlowKvCache>& caches,
+              FlowStepBuffers& buffers) const;
   // The generation step on plain rows, in place: x [N, d] holds one position of each of N
   // streams, caches[n] the layer caches of stream n. Allocates nothing once `buffers` and the
   // caches are sized.
