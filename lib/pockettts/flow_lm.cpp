@@ -154,8 +154,18 @@ void FlowLm::step(const std::vector<StepRequest>& requests, FlowStepWorkspace& w
     std::copy_n(noise.data_ptr<float>(), L, current + n * L);
   }
 
-  // LSD decoding: x += flow(c, s=i/n, t=(i+1)/n, x) / n, rows grouped by their n (usually all
-  // rows share one n: no copies then).
+  lsd_decode(requests, hidden, current, ws);
+  for (int64_t n = 0; n < rows; ++n) {
+    at::Tensor latent = at::empty({1, L}, at::kFloat);
+    std::copy_n(current + n * L, L, latent.data_ptr<float>());
+    results[static_cast<size_t>(n)].latent = std::move(latent);
+  }
+}
+
+void FlowLm::lsd_decode(const std::vector<StepRequest>& requests, const float* hidden,
+                        float* current, FlowStepWorkspace& ws) const {
+  const int64_t rows = static_cast<int64_t>(requests.size()), d = d_model_, L = ldim_;
+  // Usually all rows share one n: no copies then.
   for (int64_t first = 0; first < rows; ++first) {
     const int n = requests[static_cast<size_t>(first)].sampling->lsd_decode_steps;
     bool seen = false;
@@ -167,13 +177,16 @@ void FlowLm::step(const std::vector<StepRequest>& requests, FlowStepWorkspace& w
       if (requests[static_cast<size_t>(j)].sampling->lsd_decode_steps == n) ws.group.push_back(j);
     const int64_t g = static_cast<int64_t>(ws.group.size());
     const bool all = g == rows;
-    float* c = all ? hidden : ws.group_c.get(g * d);
-    float* x = all ? current : ws.group_x.get(g * L);
-    if (!all) {
+    const float* c = hidden;
+    float* x = current;
+    if (!all) {  // the group's rows, gathered
+      float* group_c = ws.group_c.get(g * d);
+      x = ws.group_x.get(g * L);
       for (int64_t k = 0; k < g; ++k) {
-        std::copy_n(hidden + ws.group[static_cast<size_t>(k)] * d, d, c + k * d);
+        std::copy_n(hidden + ws.group[static_cast<size_t>(k)] * d, d, group_c + k * d);
         std::copy_n(current + ws.group[static_cast<size_t>(k)] * L, L, x + k * L);
       }
+      c = group_c;
     }
     float* flow = ws.flow.get(g * L);
     for (int i = 0; i < n; ++i) {
@@ -187,11 +200,6 @@ void FlowLm::step(const std::vector<StepRequest>& requests, FlowStepWorkspace& w
       for (int64_t k = 0; k < g; ++k)
         std::copy_n(x + k * L, L, current + ws.group[static_cast<size_t>(k)] * L);
     }
-  }
-  for (int64_t n = 0; n < rows; ++n) {
-    at::Tensor latent = at::empty({1, L}, at::kFloat);
-    std::copy_n(current + n * L, L, latent.data_ptr<float>());
-    results[static_cast<size_t>(n)].latent = std::move(latent);
   }
 }
 

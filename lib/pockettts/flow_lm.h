@@ -99,6 +99,10 @@ class FlowLm {
  private:
   // Feeds input [1, T, d_model] into the state's caches.
   void backbone(const at::Tensor& input, FlowLmState& state) const;
+  // LSD decoding of a step's rows: current (the noise) += flow(hidden, s, t, current) / n, n
+  // times, rows grouped by their n.
+  void lsd_decode(const std::vector<StepRequest>& requests, const float* hidden, float* current,
+                  FlowStepWorkspace& ws) const;
   // Draws noise of the sampling's temperature into `noise` (any shape), in place.
   void sample_noise(const Sampling& sampling, at::Generator& rng, at::Tensor& noise) const;
 

@@ -9,8 +9,8 @@ struct Moments {
   float mean, variance;
 };
 
-// Two passes in double: the mean, then the squared deviations from it.
-Moments moments(const float* x, int64_t width, int64_t dof_correction) {
+// Two passes in double: the mean, then the squared deviations from it (biased variance).
+Moments moments(const float* x, int64_t width) {
   double sum = 0;
   for (int64_t i = 0; i < width; ++i) sum += x[i];
   const double mean = sum / static_cast<double>(width);
@@ -19,8 +19,7 @@ Moments moments(const float* x, int64_t width, int64_t dof_correction) {
     const double d = x[i] - mean;
     squares += d * d;
   }
-  return {static_cast<float>(mean),
-          static_cast<float>(squares / static_cast<double>(width - dof_correction))};
+  return {static_cast<float>(mean), static_cast<float>(squares / static_cast<double>(width))};
 }
 
 }  // namespace
@@ -30,23 +29,13 @@ void layer_norm(const float* x, int64_t rows, int64_t width, const float* weight
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * width;
     float* yr = y + r * width;
-    const Moments m = moments(xr, width, 0);
+    const Moments m = moments(xr, width);
     const float rstd = 1.0f / std::sqrt(m.variance + eps);
     if (weight != nullptr) {
       for (int64_t i = 0; i < width; ++i) yr[i] = (xr[i] - m.mean) * rstd * weight[i] + bias[i];
     } else {
       for (int64_t i = 0; i < width; ++i) yr[i] = (xr[i] - m.mean) * rstd;
     }
-  }
-}
-
-void rms_norm(const float* x, int64_t rows, int64_t width, const float* alpha, float eps,
-              float* y) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * width;
-    float* yr = y + r * width;
-    const float rstd = 1.0f / std::sqrt(eps + moments(xr, width, 1).variance);
-    for (int64_t i = 0; i < width; ++i) yr[i] = xr[i] * (alpha[i] * rstd);
   }
 }
 

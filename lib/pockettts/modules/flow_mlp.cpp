@@ -11,20 +11,6 @@ namespace {
 
 constexpr int64_t kFrequencyEmbeddingSize = 256;
 
-at::Tensor modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale) {
-  return x * (1 + scale) + shift;
-}
-
-// The reference's own LayerNorm (not nn.LayerNorm): biased variance, divide by sqrt.
-at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                      double eps) {
-  at::Tensor mean = x.mean(-1, true);
-  at::Tensor var = x.var(-1, /*unbiased=*/false, /*keepdim=*/true);
-  at::Tensor y = (x - mean) / at::sqrt(var + eps);
-  if (weight.defined()) y = y * weight + bias;
-  return y;
-}
-
 // RMSNorm of the reference: note the *unbiased* variance (x.var default), not a mean square.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& alpha, double eps) {
   at::Tensor var = eps + x.var(-1, /*unbiased=*/true, /*keepdim=*/true);
@@ -81,25 +67,6 @@ void FlowMlp::compress(WeightFormat format) {
   }
   final_modulation_.compress(format);
   final_linear_.compress(format);
-}
-
-at::Tensor FlowMlp::forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,
-                            const at::Tensor& x_in) const {
-  at::Tensor x = input_proj_(x_in);
-  // The reference sums with Python's sum() (starting at 0) and divides by the count.
-  at::Tensor t_combined = (time_embed_[0](s) + time_embed_[1](t)) / 2;
-  at::Tensor y = t_combined + cond_embed_(c);
-
-  at::Tensor y_act = at::silu(y);
-  for (const auto& block : res_blocks_) {
-    auto mod = block.modulation(y_act).chunk(3, -1);
-    at::Tensor h = modulate(layer_norm(x, block.ln_weight, block.ln_bias, 1e-6), mod[0], mod[1]);
-    h = block.mlp2(at::silu(block.mlp1(h)));
-    x = x + mod[2] * h;
-  }
-  auto mod = final_modulation_(y_act).chunk(2, -1);
-  x = modulate(layer_norm(x, at::Tensor(), at::Tensor(), 1e-6), mod[0], mod[1]);
-  return final_linear_(x);
 }
 
 const std::vector<float>& FlowMlp::time_condition(float s, float t) const {

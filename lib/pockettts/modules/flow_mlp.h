@@ -24,12 +24,9 @@ class FlowMlp {
   FlowMlp(const WeightPath& vb, int64_t in_channels, int64_t model_channels, int64_t out_channels,
           int64_t cond_channels, int64_t num_res_blocks);
 
-  // c: [N, cond], s and t: [N, 1], x: [N, in]. Returns the flow direction [N, out].
-  at::Tensor forward(const at::Tensor& c, const at::Tensor& s, const at::Tensor& t,
-                     const at::Tensor& x) const;
-  // The same on plain rows (the generation step), allocating nothing once `buffers` are sized
-  // and the time condition of (s, t) has been computed once: c [rows, cond], x [rows, in] ->
-  // out [rows, out]. s and t are the same for every row.
+  // The flow direction out [rows, out] from c [rows, cond] and x [rows, in] on plain rows, at
+  // times s and t (the same for every row). Allocates nothing once `buffers` are sized and the
+  // time condition of (s, t) has been computed once.
   void forward(const float* c, int64_t rows, float s, float t, const float* x, float* out,
                FlowMlpBuffers& buffers) const;
   void compress(WeightFormat format);
