@@ -135,13 +135,19 @@ void run_block(const PackedWeights& w, const float* xp, int64_t n, float* y) {
 // order of an output depends on `in` only, never on G or on which pass computes it.
 constexpr int64_t kDensePrefetchBytes = 1024;
 
+// The 8 weight rows of one pass, either read where they lie or from a packed copy:
+// [ceil(in / 16)][8][16], the tail zero-padded. The 8 rows lie a multiple of 4 KiB apart for the
+// model's layers, so read in place they share the same few L1 sets with x's rows and evict each
+// other: a block of many rows (a prompt) reads them from the copy, 16 floats per row in turn.
+struct F32Rows {
+  const float* row[kTileRows];  // in place
+  const float* packed;          // or the copy (non-null)
+};
+
 template <int G>
-POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, int64_t o0, const float* x, int64_t r0,
-                               float* y) {
+POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, const F32Rows& rows, int64_t o0,
+                               const float* x, int64_t r0, float* y) {
   const int64_t valid = std::min<int64_t>(kTileRows, w.out - o0);
-  const float* row[kTileRows];
-  for (int64_t o = 0; o < kTileRows; ++o)  // past the last output: reread it, result dropped
-    row[o] = w.data + (o0 + std::min<int64_t>(o, valid - 1)) * w.in;
   const float* xr[G];
   for (int g = 0; g < G; ++g) xr[g] = x + (r0 + g) * w.in;
   __m512 acc[kTileRows][G];
@@ -149,14 +155,19 @@ POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, int64_t o0, const float* x
     for (auto& a : r) a = _mm512_setzero_ps();
   const int64_t full = w.in / 16 * 16;
   for (int64_t i = 0; i < full; i += 16) {
+    if (rows.packed == nullptr) {
 #pragma GCC unroll 8
-    for (int o = 0; o < kTileRows; ++o)
-      _mm_prefetch(reinterpret_cast<const char*>(row[o] + i) + kDensePrefetchBytes, _MM_HINT_T0);
+      for (int o = 0; o < kTileRows; ++o)
+        _mm_prefetch(reinterpret_cast<const char*>(rows.row[o] + i) + kDensePrefetchBytes,
+                     _MM_HINT_T0);
+    }
     __m512 xv[G];
     for (int g = 0; g < G; ++g) xv[g] = _mm512_loadu_ps(xr[g] + i);
 #pragma GCC unroll 8
     for (int o = 0; o < kTileRows; ++o) {
-      const __m512 wv = _mm512_loadu_ps(row[o] + i);
+      const __m512 wv = rows.packed != nullptr
+                            ? _mm512_load_ps(rows.packed + (i / 16 * kTileRows + o) * 16)
+                            : _mm512_loadu_ps(rows.row[o] + i);
       for (int g = 0; g < G; ++g) acc[o][g] = _mm512_fmadd_ps(wv, xv[g], acc[o][g]);
     }
   }
@@ -165,7 +176,9 @@ POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, int64_t o0, const float* x
     __m512 xv[G];
     for (int g = 0; g < G; ++g) xv[g] = _mm512_maskz_loadu_ps(m, xr[g] + full);
     for (int o = 0; o < kTileRows; ++o) {
-      const __m512 wv = _mm512_maskz_loadu_ps(m, row[o] + full);
+      const __m512 wv = rows.packed != nullptr
+                            ? _mm512_load_ps(rows.packed + (full / 16 * kTileRows + o) * 16)
+                            : _mm512_maskz_loadu_ps(m, rows.row[o] + full);
       for (int g = 0; g < G; ++g) acc[o][g] = _mm512_fmadd_ps(wv, xv[g], acc[o][g]);
     }
   }
@@ -174,6 +187,20 @@ POCKETTTS_AVX512 void f32_pass(const DenseWeights& w, int64_t o0, const float* x
       float s = _mm512_reduce_add_ps(acc[o][g]);
       if (w.bias != nullptr) s += w.bias[o0 + o];
       y[(r0 + g) * w.y_stride + o0 + o] = s;
+    }
+  }
+}
+
+// Copies the pass's 8 rows into `packed` ([ceil(in / 16)][8][16], zero tail): the same values
+// the in-place loads read, so the same bits.
+POCKETTTS_AVX512 void pack_f32_rows(const DenseWeights& w, const F32Rows& rows, float* packed) {
+  const int64_t chunks = (w.in + 15) / 16;
+  for (int o = 0; o < kTileRows; ++o) {
+    for (int64_t c = 0; c < chunks; ++c) {
+      const __mmask16 m =
+          w.in - c * 16 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (w.in - c * 16)) - 1u);
+      _mm512_store_ps(packed + (c * kTileRows + o) * 16,
+                      _mm512_maskz_loadu_ps(m, rows.row[o] + c * 16));
     }
   }
 }
@@ -216,20 +243,32 @@ void matvec_bf16_avx512(const PackedWeights& w, const float* x, int64_t rows, fl
 void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y) {
   // Blocks of up to kDenseRowBlock rows (their x stays in L2), and within a block every row
   // against one block of 8 outputs before the next: the outputs' weights come from memory once
-  // per row block and stay in L1/L2 for the passes over the rows.
+  // per row block and stay in L1/L2 for the passes over the rows (from a packed copy when there
+  // are more than two passes, see F32Rows).
+  float* packed = nullptr;
   for (int64_t r0 = 0; r0 < rows; r0 += kDenseRowBlock) {
     const int64_t r1 = std::min(rows, r0 + kDenseRowBlock);
+    const bool pack = r1 - r0 > 6;
+    if (pack && packed == nullptr) packed = scratch_floats((w.in + 15) / 16 * 16 * kTileRows);
     for (int64_t o0 = 0; o0 < w.out; o0 += kTileRows) {
+      const int64_t valid = std::min<int64_t>(kTileRows, w.out - o0);
+      F32Rows weights{};
+      for (int64_t o = 0; o < kTileRows; ++o)  // past the last output: reread it, result dropped
+        weights.row[o] = w.data + (o0 + std::min<int64_t>(o, valid - 1)) * w.in;
+      if (pack) {
+        pack_f32_rows(w, weights, packed);
+        weights.packed = packed;
+      }
       int64_t r = r0;
       while (r < r1) {  // passes of 3, 2 or 1 rows, balanced as in run_block
         const int64_t left = r1 - r;
         const int64_t g = left == 4 ? 2 : std::min<int64_t>(3, left);
         if (g == 3) {
-          f32_pass<3>(w, o0, x, r, y);
+          f32_pass<3>(w, weights, o0, x, r, y);
         } else if (g == 2) {
-          f32_pass<2>(w, o0, x, r, y);
+          f32_pass<2>(w, weights, o0, x, r, y);
         } else {
-          f32_pass<1>(w, o0, x, r, y);
+          f32_pass<1>(w, weights, o0, x, r, y);
         }
         r += g;
       }
