@@ -1,5 +1,6 @@
-// Exact-mode (f32) products of a few rows against the checkpoint's weights, as stored: row-major
-// [out, in], no copy, no repacking (the mapped checkpoint stays the only copy).
+// Exact-mode (f32) products against the checkpoint's weights, as stored: row-major [out, in], no
+// repacked copy of the layer (the mapped checkpoint stays the only copy; a prompt's block of rows
+// copies 8 weight rows at a time into a per-thread tile, see matvec_f32_avx512).
 //
 // Every output is one dot product summed in an order that depends only on `in`, never on how many
 // rows are computed together: a step run for one stream and the same step batched with others
