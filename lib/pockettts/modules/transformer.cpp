@@ -54,6 +54,20 @@ void add_scaled(float* x, int64_t rows, int64_t d, const at::Tensor& scale, cons
   }
 }
 
+// One layer on plain rows, in place: x += attention(norm1(x)), then x += ff(norm2(x)), where
+// attend(normed, update) runs the layer's attention of whichever kind.
+template <class Buffers, class Attend>
+void layer_on_rows(const TransformerLayerWeights& rest, float* x, int64_t rows, Buffers& buffers,
+                   const Attend& attend) {
+  const int64_t d = rest.norm1_weight.size(0);
+  float* normed = buffers.normed.get(rows * d);
+  float* update = buffers.update.get(rows * d);
+  rest.attention_input(x, rows, normed);
+  attend(normed, update);
+  rest.add_attention(x, rows, update);
+  rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
+}
+
 }  // namespace
 
 void TransformerLayerWeights::add_attention(float* x, int64_t rows, const float* update) const {
@@ -99,15 +113,10 @@ std::vector<FlowKvCache> FlowTransformer::init_caches(int64_t batch, int64_t cap
 
 void FlowTransformer::prompt(float* x, int64_t rows, std::vector<FlowKvCache>& caches,
                              FlowStepBuffers& buffers) const {
-  const int64_t d = layers_.front().rest.norm1_weight.size(0);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
-    float* normed = buffers.normed.get(rows * d);
-    float* update = buffers.update.get(rows * d);
-    layer.rest.attention_input(x, rows, normed);
-    layer.attention.prompt(normed, rows, caches[i], buffers, update);
-    layer.rest.add_attention(x, rows, update);
-    layer.rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
+    layer_on_rows(layers_[i].rest, x, rows, buffers, [&](const float* normed, float* update) {
+      layers_[i].attention.prompt(normed, rows, caches[i], buffers, update);
+    });
   }
 }
 
@@ -115,17 +124,12 @@ void FlowTransformer::step(float* x, int64_t rows,
                            const std::vector<std::vector<FlowKvCache>*>& caches,
                            FlowStepBuffers& buffers) const {
   std::vector<FlowKvCache*>& layer_caches = buffers.layer_caches;
-  const int64_t d = layers_.front().rest.norm1_weight.size(0);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
     layer_caches.clear();  // keeps its capacity
     for (auto* stream : caches) layer_caches.push_back(&(*stream)[i]);
-    float* normed = buffers.normed.get(rows * d);
-    float* update = buffers.update.get(rows * d);
-    layer.rest.attention_input(x, rows, normed);
-    layer.attention.step(normed, rows, layer_caches, buffers, update);
-    layer.rest.add_attention(x, rows, update);
-    layer.rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
+    layer_on_rows(layers_[i].rest, x, rows, buffers, [&](const float* normed, float* update) {
+      layers_[i].attention.step(normed, rows, layer_caches, buffers, update);
+    });
   }
 }
 
@@ -161,15 +165,10 @@ at::Tensor MimiTransformer::forward(const at::Tensor& x) const {
 
 void MimiTransformer::stream(float* x, int64_t rows, std::vector<MimiKvCache>& caches,
                              MimiStreamBuffers& buffers) const {
-  const int64_t d = layers_.front().rest.norm1_weight.size(0);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const Layer& layer = layers_[i];
-    float* normed = buffers.normed.get(rows * d);
-    float* update = buffers.update.get(rows * d);
-    layer.rest.attention_input(x, rows, normed);
-    layer.attention.stream(normed, rows, caches[i], buffers, update);
-    layer.rest.add_attention(x, rows, update);
-    layer.rest.feed_forward(x, rows, buffers.normed, buffers.hidden, buffers.update);
+    layer_on_rows(layers_[i].rest, x, rows, buffers, [&](const float* normed, float* update) {
+      layers_[i].attention.stream(normed, rows, caches[i], buffers, update);
+    });
   }
 }
 
