@@ -71,7 +71,8 @@ class FlowLm {
   void prompt_audio(const at::Tensor& conditioning, FlowLmState& state, const Sampling& sampling,
                     at::Generator* rng) const;
 
-  // One generation step from the previous latent ([1, ldim]; NaN = beginning of speech).
+  // One generation step from the previous latent ([1, ldim]; NaN = beginning of speech), in a
+  // workspace of its own (allocated per call: for tests and one-off use; the scheduler keeps one).
   FlowStep step(const at::Tensor& previous_latent, FlowLmState& state, const Sampling& sampling,
                 at::Generator& rng) const;
   // One step of several streams together (distinct states): the linear layers run on one row

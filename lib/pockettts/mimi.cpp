@@ -112,7 +112,8 @@ MimiDecoderState Mimi::init_decoder_state() const {
   s.upsampled.assign(static_cast<size_t>(stride_ * dimension_), 0.0f);
   s.transformer = decoder_transformer_.init_caches(context_);
   s.decoder = decoder_.init_state(stride_);
-  s.samples.assign(static_cast<size_t>(frame_size_ * decoder_.channels()), 0.0f);
+  if (decoder_.channels() > 1)  // mono is written straight into the caller's buffer
+    s.samples.assign(static_cast<size_t>(frame_size_ * decoder_.channels()), 0.0f);
   return s;
 }
 

@@ -23,7 +23,7 @@ struct MimiDecoderState {
   std::vector<float> upsampled;  // [stride, dimension]: the transformer's rows, in place
   std::vector<MimiKvCache> transformer;
   MimiStreamBuffers transformer_buffers;
-  std::vector<float> samples;  // [frame_size, channels]: the decoder's channels-last output
+  std::vector<float> samples;  // [frame_size, channels]: channels-last output (channels > 1)
   SeanetDecoderState decoder;
 };
 

@@ -44,16 +44,14 @@ FlowKvCache FlowAttention::init_cache(int64_t batch, int64_t capacity) const {
           0};
 }
 
-void FlowAttention::prompt(const float* x, int64_t rows, FlowKvCache& cache,
-                           FlowStepBuffers& buffers, float* out) const {
+void FlowAttention::attend_new(float* qkv, int64_t rows, FlowKvCache& cache, RowBuffer& scores,
+                               float* attended) const {
   const int64_t d = embed_dim_, H = num_heads_, D = head_dim(), end = cache.end;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  float* qkv = buffers.qkv.get(rows * 3 * d);
-  float* attended = buffers.attended.get(rows * d);
-  in_proj_.forward(x, rows, qkv);
   cache.reserve(end + rows);
   TORCH_CHECK(cache.cache.is_contiguous() && cache.cache.size(1) == 1,
               "flow attention: unexpected cache layout");
+  // The cache [2, 1, capacity, H, D]: the keys' positions, then the values'.
   float* keys = cache.cache.data_ptr<float>();
   float* values = keys + cache.cache.size(2) * d;
   for (int64_t t = 0; t < rows; ++t) {
@@ -64,41 +62,31 @@ void FlowAttention::prompt(const float* x, int64_t rows, FlowKvCache& cache,
     std::copy(k, k + d, keys + (end + t) * d);
     std::copy(v, v + d, values + (end + t) * d);
   }
-  float* scores = buffers.scores.get(H * (end + rows));
+  float* s = scores.get(H * (end + rows));
   for (int64_t t = 0; t < rows; ++t) {
     const kernels::CachedKeysValues cached{keys, values, end + t + 1, d, D};
-    kernels::attend_one_query(qkv + t * 3 * d, H, D, cached, nullptr, scale, scores,
-                              attended + t * d);
+    kernels::attend_one_query(qkv + t * 3 * d, H, D, cached, nullptr, scale, s, attended + t * d);
   }
+}
+
+void FlowAttention::prompt(const float* x, int64_t rows, FlowKvCache& cache,
+                           FlowStepBuffers& buffers, float* out) const {
+  float* qkv = buffers.qkv.get(rows * 3 * embed_dim_);
+  float* attended = buffers.attended.get(rows * embed_dim_);
+  in_proj_.forward(x, rows, qkv);
+  attend_new(qkv, rows, cache, buffers.scores, attended);
   out_proj_.forward(attended, rows, out);
 }
 
 void FlowAttention::step(const float* x, int64_t rows, const std::vector<FlowKvCache*>& caches,
                          FlowStepBuffers& buffers, float* out) const {
-  const int64_t d = embed_dim_, H = num_heads_, D = head_dim();
-  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  const int64_t d = embed_dim_;
   float* qkv = buffers.qkv.get(rows * 3 * d);
   float* attended = buffers.attended.get(rows * d);
   in_proj_.forward(x, rows, qkv);
-  for (int64_t n = 0; n < rows; ++n) {
-    FlowKvCache& cache = *caches[static_cast<size_t>(n)];
-    const int64_t end = cache.end;
-    cache.reserve(end + 1);
-    TORCH_CHECK(cache.cache.is_contiguous() && cache.cache.size(1) == 1,
-                "flow attention: unexpected cache layout");
-    float* q = qkv + n * 3 * d;
-    float* k = q + d;
-    const float* v = q + 2 * d;
-    rope_.rotate(q, H, k, H, static_cast<float>(end));
-    // The cache [2, 1, capacity, H, D]: position `end` of the keys, then of the values.
-    float* keys = cache.cache.data_ptr<float>();
-    float* values = keys + cache.cache.size(2) * d;
-    std::copy(k, k + d, keys + end * d);
-    std::copy(v, v + d, values + end * d);
-    const kernels::CachedKeysValues cached{keys, values, end + 1, d, D};
-    kernels::attend_one_query(q, H, D, cached, nullptr, scale, buffers.scores.get(H * (end + 1)),
-                              attended + n * d);
-  }
+  for (int64_t n = 0; n < rows; ++n)  // one position of each stream
+    attend_new(qkv + n * 3 * d, 1, *caches[static_cast<size_t>(n)], buffers.scores,
+               attended + n * d);
   out_proj_.forward(attended, rows, out);
 }
 

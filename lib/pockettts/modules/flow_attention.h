@@ -50,6 +50,12 @@ class FlowAttention {
   void compress(WeightFormat format);
 
  private:
+  // rows consecutive new positions of one stream, projected (q | k | v per row): rotated, their
+  // keys and values appended at cache.end, each query attending to the cache up to its own
+  // position (the reference's causal mask) -> attended [rows, d].
+  void attend_new(float* qkv, int64_t rows, FlowKvCache& cache, RowBuffer& scores,
+                  float* attended) const;
+
   int64_t embed_dim_;
   int64_t num_heads_;
   Rope rope_;

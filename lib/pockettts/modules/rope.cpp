@@ -9,13 +9,13 @@ namespace pockettts {
 Rope::Rope(int64_t head_dim, double max_period) {
   at::Tensor ds = at::arange(head_dim / 2, at::dtype(at::kFloat));
   freqs_ = at::exp(ds * (-std::log(max_period) * 2 / static_cast<double>(head_dim)));
-  freq_values_.assign(freqs_.data_ptr<float>(), freqs_.data_ptr<float>() + head_dim / 2);
 }
 
 void Rope::rotate(float* q, int64_t q_heads, float* k, int64_t k_heads, float position) const {
-  const int64_t half = static_cast<int64_t>(freq_values_.size()), D = 2 * half;
+  const float* freqs = freqs_.data_ptr<float>();
+  const int64_t half = freqs_.numel(), D = 2 * half;
   for (int64_t i = 0; i < half; ++i) {
-    const float angle = freq_values_[static_cast<size_t>(i)] * position;
+    const float angle = freqs[i] * position;
     const float rotr = std::cos(angle), roti = std::sin(angle);
     // (r, i) pairs are interleaved; the products in the reference's order.
     for (int64_t h = 0; h < q_heads; ++h) {

@@ -4,7 +4,6 @@
 #include <ATen/core/Tensor.h>
 
 #include <utility>
-#include <vector>
 
 namespace pockettts {
 
@@ -26,8 +25,7 @@ class Rope {
  private:
   std::pair<at::Tensor, at::Tensor> rotate(const at::Tensor& q, const at::Tensor& k,
                                            const at::Tensor& ts_flat) const;
-  at::Tensor freqs_;                // [D / 2] float32
-  std::vector<float> freq_values_;  // the same, for the plain rows
+  at::Tensor freqs_;  // [D / 2] float32, contiguous
 };
 
 }  // namespace pockettts
