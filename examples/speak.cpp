@@ -6,8 +6,9 @@
 #include <iostream>
 #include <vector>
 
-#include <pockettts/audio_io.h>
+#include <pockettts/audio_decoder.h>
 #include <pockettts/tts_model.h>
+#include <pockettts/wav_writer.h>
 
 int main(int argc, char** argv) {
   if (argc < 3 || argc > 5) {

@@ -1,4 +1,4 @@
-#include "torch_interop.h"
+#include <pockettts/torch_interop.h>
 
 #include <ATen/ATen.h>
 

@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tensor_io.h"
+#include <pockettts/tts_model.h>
+#include "engine/engine.h"
+#include "formats/tensor_io.h"
 #include "test_util.h"
-#include "tts_model.h"
-#include "tts_model_impl.h"
 
 namespace pockettts_test {
 
@@ -64,9 +64,9 @@ inline std::shared_ptr<const pockettts::TTSModel> load_tiny(
     float eos_threshold = -4.0f) {
   pockettts::LoadOptions options;
   options.config = data_path("tiny/" + config);
-  options.temp = temp;
-  options.lsd_decode_steps = lsd;
-  options.eos_threshold = eos_threshold;
+  options.sampling.temp = temp;
+  options.sampling.lsd_decode_steps = lsd;
+  options.sampling.eos_threshold = eos_threshold;
   return pockettts::TTSModel::load_model(options);
 }
 

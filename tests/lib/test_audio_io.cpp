@@ -17,8 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "pockettts/audio_io.h"
-#include "pockettts/error.h"
+#include <pockettts/audio_decoder.h>
+#include <pockettts/error.h>
+#include <pockettts/wav_writer.h>
 #include "test_util.h"
 
 using pockettts::Audio;

@@ -27,17 +27,17 @@ std::shared_ptr<const TTSModel> load(Precision precision) {
 struct Streams {
   std::vector<FlowLmState> states;
   std::vector<at::Tensor> latents;
-  std::vector<Sampling> sampling;
+  std::vector<SamplingOptions> sampling;
   std::vector<at::Generator> rngs;
 };
 
 Streams make_streams(const TTSModel& model, const VoiceState& voice) {
-  const FlowLm& lm = *model.impl().flow_lm;
+  const FlowLm& lm = *engine_of(model).flow_lm;
   Streams s;
   const char* texts[] = {"", "Hello there.", "A longer sentence, with a comma and more words."};
   for (int i = 0; i < 3; ++i) {
-    FlowLmState state = voice.impl().state.clone();
-    Sampling sampling;
+    FlowLmState state = flow_state(voice).clone();
+    SamplingOptions sampling;
     sampling.temp = i == 0 ? 0.0 : 0.7;
     sampling.lsd_decode_steps = i == 2 ? 4 : 1;
     if (i == 1) sampling.noise_clamp = 1.5;
@@ -46,7 +46,7 @@ Streams make_streams(const TTSModel& model, const VoiceState& voice) {
         at::full({1, lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
     if (texts[i][0] != '\0') {
       std::vector<int64_t> ids;
-      for (int id : model.impl().tokenizer->encode(texts[i])) ids.push_back(id);
+      for (int id : engine_of(model).tokenizer->encode(texts[i])) ids.push_back(id);
       state.reserve(state.length() + static_cast<int64_t>(ids.size()) + 8);
       lm.prompt_text(at::tensor(ids, at::kLong), state, sampling, &rng);
       for (int k = 0; k <= i; ++k) latent = lm.step(latent, state, sampling, rng).latent;
@@ -62,7 +62,7 @@ Streams make_streams(const TTSModel& model, const VoiceState& voice) {
 void check_batched_equals_alone(Precision precision) {
   c10::InferenceMode guard;
   auto model = load(precision);
-  const FlowLm& lm = *model->impl().flow_lm;
+  const FlowLm& lm = *engine_of(*model).flow_lm;
   VoiceState voice = model->get_state_for_audio_prompt(voice_wav());
   Streams alone = make_streams(*model, voice), batched = make_streams(*model, voice);
 
@@ -116,7 +116,7 @@ START_TEST(test_concurrent_streams_are_batched) {
     options.seed = 10 + i;
     expected.push_back(model->generate_audio(voice, text, options));
   }
-  const StreamScheduler& batcher = *model->impl().scheduler;
+  const StreamScheduler& batcher = *engine_of(*model).scheduler;
   const size_t batches0 = batcher.batches_run(), rows0 = batcher.rows_run();
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
@@ -172,7 +172,7 @@ END_TEST
 // core; without generating streams every core decodes. idle_cores follows the same state.
 START_TEST(test_decode_slots_leave_the_step_a_core) {
   auto model = load_tiny("config.yaml");
-  StreamScheduler scheduler(*model->impl().flow_lm, 2);
+  StreamScheduler scheduler(*engine_of(*model).flow_lm, 2);
   ck_assert_int_eq(scheduler.idle_cores(), 2);
   std::atomic<int> inside{0}, most{0};
   auto decode = [&] {

@@ -9,8 +9,8 @@
 
 #include <check.h>
 
-#include "pockettts/config.h"
-#include "pockettts/error.h"
+#include <pockettts/error.h>
+#include "formats/config.h"
 #include "test_util.h"
 
 using pockettts::Config;

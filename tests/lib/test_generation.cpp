@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "generation.h"
+#include "engine/generation.h"
 #include "model_fixture.h"
 
 using namespace pockettts;
@@ -41,7 +41,7 @@ Case load_case(const std::string& name) {
 
 START_TEST(test_chunk_tokens_match_reference) {
   Case c = load_case(kCases[_i]);
-  const auto& impl = c.model->impl();
+  const auto& impl = engine_of(*c.model);
   auto chunks = split_into_best_sentences(*impl.tokenizer, c.meta["text"].get<std::string>(),
                                           c.options.max_tokens);
   ck_assert_uint_eq(chunks.size(), c.meta["chunks"].size());
@@ -61,14 +61,14 @@ END_TEST
 START_TEST(test_latents_and_eos_logits_match_reference) {
   c10::InferenceMode guard;
   Case c = load_case(kCases[_i]);
-  const auto& impl = c.model->impl();
+  const auto& impl = engine_of(*c.model);
   VoiceState voice = c.model->get_state_for_audio_prompt(voice_wav());
-  Sampling sampling = impl.sampling(std::nullopt);
+  SamplingOptions sampling = impl.sampling(std::nullopt);
   at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(*c.options.seed);
   const double ldim = impl.flow_lm->latent_dim();
   for (size_t i = 0; i < c.meta["chunks"].size(); ++i) {
     const std::string prefix = "chunk" + std::to_string(i) + ".";
-    FlowLmState state = voice.impl().state.clone();
+    FlowLmState state = flow_state(voice).clone();
     at::Tensor tokens = c.golden[prefix + "tokens"];
     state.reserve(state.length() + tokens.numel() + 100);
     impl.flow_lm->prompt_text(tokens, state, sampling, &rng);

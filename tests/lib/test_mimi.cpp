@@ -1,6 +1,7 @@
 // Mimi against the reference: encoder latents and audio prompts from the voice WAVs, and the
 // streaming decoder frame by frame.
-#include "audio_io.h"
+#include <pockettts/audio_decoder.h>
+#include <pockettts/wav_writer.h>
 #include "model_fixture.h"
 
 using namespace pockettts;
@@ -22,7 +23,7 @@ START_TEST(test_encoder_latent_of_s16_wav) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("voice/encode.safetensors");
-  at::Tensor latent = model->impl().mimi->encode_to_latent(read_voice("voice_s16.wav", 24000));
+  at::Tensor latent = engine_of(*model).mimi->encode_to_latent(read_voice("voice_s16.wav", 24000));
   ck_assert_int_eq(latent.size(2), want["s16.latent"].size(2));
   ASSERT_CLOSE(latent, want["s16.latent"], kParityTolerance, "s16 latent");
 }
@@ -32,7 +33,8 @@ START_TEST(test_audio_prompt_of_s16_wav) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("voice/encode.safetensors");
-  at::Tensor prompt = model->impl().encode_audio(read_voice("voice_s16.wav", 24000).view({1, -1}));
+  at::Tensor prompt =
+      engine_of(*model).encode_audio(read_voice("voice_s16.wav", 24000).view({1, -1}));
   ASSERT_CLOSE(prompt, want["s16.audio_prompt"], kParityTolerance, "s16 audio_prompt");
 }
 END_TEST
@@ -41,9 +43,10 @@ START_TEST(test_encoder_latent_of_f32_wav) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("voice/encode.safetensors");
-  at::Tensor latent = model->impl().mimi->encode_to_latent(read_voice("voice_f32.wav", 24000));
+  at::Tensor latent = engine_of(*model).mimi->encode_to_latent(read_voice("voice_f32.wav", 24000));
   ASSERT_CLOSE(latent, want["f32.latent"], kParityTolerance, "f32 latent");
-  at::Tensor prompt = model->impl().encode_audio(read_voice("voice_f32.wav", 24000).view({1, -1}));
+  at::Tensor prompt =
+      engine_of(*model).encode_audio(read_voice("voice_f32.wav", 24000).view({1, -1}));
   ASSERT_CLOSE(prompt, want["f32.audio_prompt"], kParityTolerance, "f32 audio_prompt");
 }
 END_TEST
@@ -54,7 +57,7 @@ START_TEST(test_encoder_in_pieces_equals_whole_signal) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("voice/encode.safetensors");
-  const Mimi& mimi = *model->impl().mimi;
+  const Mimi& mimi = *engine_of(*model).mimi;
   at::Tensor voice = read_voice("voice_s16.wav", 24000);
   ASSERT_CLOSE(mimi.encode_to_latent(voice, 1), want["s16.latent"], kParityTolerance,
                "one-frame pieces");
@@ -73,7 +76,7 @@ START_TEST(test_encoder_latent_of_reference_resampled_audio) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("voice/encode.safetensors");
-  at::Tensor latent = model->impl().mimi->encode_to_latent(want["s16_16k.audio"]);
+  at::Tensor latent = engine_of(*model).mimi->encode_to_latent(want["s16_16k.audio"]);
   ASSERT_CLOSE(latent, want["s16_16k.latent"], kParityTolerance, "16 kHz latent");
 }
 END_TEST
@@ -84,7 +87,8 @@ START_TEST(test_encoder_latent_of_16k_wav_through_gstreamer) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("voice/encode.safetensors");
-  at::Tensor latent = model->impl().mimi->encode_to_latent(read_voice("voice_s16_16k.wav", 24000));
+  at::Tensor latent =
+      engine_of(*model).mimi->encode_to_latent(read_voice("voice_s16_16k.wav", 24000));
   ck_assert_int_eq(latent.size(2), want["s16_16k.latent"].size(2));
   ASSERT_CLOSE(latent, want["s16_16k.latent"], 0.25, "16 kHz latent via audioresample");
 }
@@ -94,7 +98,7 @@ START_TEST(test_decoder_frame_by_frame) {
   c10::InferenceMode guard;
   auto model = load_tiny();
   auto want = golden("mimi/decode.safetensors");
-  const auto& impl = model->impl();
+  const auto& impl = engine_of(*model);
   MimiDecoderState state = impl.mimi->init_decoder_state();
   for (int64_t i = 0; i < want["latents"].size(0); ++i) {
     at::Tensor latent = want["latents"][i].view({1, -1});

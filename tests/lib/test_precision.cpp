@@ -15,8 +15,8 @@ at::Tensor medium_audio(Precision precision) {
   const nlohmann::json meta = manifest_case("medium");
   LoadOptions options;
   options.config = data_path("tiny/config.yaml");
-  options.temp = 0.0f;
-  options.eos_threshold = meta["eos_threshold"].get<float>();
+  options.sampling.temp = 0.0f;
+  options.sampling.eos_threshold = meta["eos_threshold"].get<float>();
   options.precision = precision;
   auto model = TTSModel::load_model(options);
   VoiceState voice = model->get_state_for_audio_prompt(voice_wav());

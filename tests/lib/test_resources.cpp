@@ -9,8 +9,8 @@
 
 #include <check.h>
 
-#include "pockettts/error.h"
-#include "pockettts/resources.h"
+#include <pockettts/error.h>
+#include "resources/resolve.h"
 #include "test_util.h"
 
 using pockettts::Error;

@@ -9,8 +9,8 @@
 
 #include <check.h>
 
-#include "pockettts/error.h"
-#include "pockettts/safetensors.h"
+#include <pockettts/error.h>
+#include "formats/safetensors.h"
 #include "test_util.h"
 
 using pockettts::DType;

@@ -44,14 +44,14 @@ std::shared_ptr<const TTSModel> load(Precision precision) {
 void check_steps(Precision precision, int streams, bool lsd_mix) {
   c10::InferenceMode guard;
   auto model = load(precision);
-  const FlowLm& lm = *model->impl().flow_lm;
+  const FlowLm& lm = *engine_of(*model).flow_lm;
   VoiceState voice = model->get_state_for_audio_prompt(voice_wav());
   std::vector<FlowLmState> states;
   std::vector<at::Tensor> latents;
-  std::vector<Sampling> sampling(static_cast<size_t>(streams));
+  std::vector<SamplingOptions> sampling(static_cast<size_t>(streams));
   std::vector<at::Generator> rngs;
   for (int i = 0; i < streams; ++i) {
-    states.push_back(voice.impl().state.clone());
+    states.push_back(flow_state(voice).clone());
     states.back().reserve(states.back().length() + 16);  // as generate_chunk reserves
     latents.push_back(
         at::full({1, lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat));
@@ -94,7 +94,7 @@ END_TEST
 START_TEST(test_mimi_frame_allocates_nothing) {
   c10::InferenceMode guard;
   auto model = load(Precision::kFp32);
-  const Mimi& mimi = *model->impl().mimi;
+  const Mimi& mimi = *engine_of(*model).mimi;
   MimiDecoderState state = mimi.init_decoder_state();
   std::vector<float> latent(static_cast<size_t>(mimi.latent_dim()));
   std::vector<float> audio(static_cast<size_t>(mimi.frame_size() * mimi.channels()));

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "pockettts/error.h"
-#include "pockettts/text.h"
+#include <pockettts/error.h>
+#include <pockettts/text.h>
 #include "test_util.h"
 
 using nlohmann::json;

@@ -10,10 +10,11 @@
 #include <functional>
 #include <random>
 
-#include "audio_io.h"
+#include <pockettts/audio_decoder.h>
+#include <pockettts/wav_writer.h>
+#include "formats/safetensors.h"
+#include "model/voice_file.h"
 #include "model_fixture.h"
-#include "safetensors.h"
-#include "voice.h"
 
 using namespace pockettts;
 using namespace pockettts_test;
@@ -30,14 +31,14 @@ std::string cache_key(int layer) {
 
 // The state's cache of `layer` as the reference exports it: [2, 1, T, heads, head_dim].
 at::Tensor state_cache(const VoiceState& state, int layer) {
-  const FlowKvCache& kv = state.impl().state.layers.at(static_cast<size_t>(layer));
+  const FlowKvCache& kv = flow_state(state).layers.at(static_cast<size_t>(layer));
   return kv.cache.narrow(2, 0, kv.end);
 }
 
 void assert_state_matches_reference(const VoiceState& state, const std::string& what) {
   c10::InferenceMode guard;
   auto want = golden("voice/voice_state.safetensors");
-  ck_assert_uint_eq(state.impl().state.layers.size(), kLayers);
+  ck_assert_uint_eq(flow_state(state).layers.size(), kLayers);
   for (int i = 0; i < kLayers; ++i) {
     at::Tensor w = want.at(cache_key(i));
     at::Tensor got = state_cache(state, i);
@@ -50,8 +51,8 @@ void assert_state_matches_reference(const VoiceState& state, const std::string& 
 void assert_states_equal(const VoiceState& a, const VoiceState& b, const std::string& what) {
   c10::InferenceMode guard;
   ck_assert_int_eq(a.length(), b.length());
-  ck_assert_uint_eq(a.impl().state.layers.size(), b.impl().state.layers.size());
-  for (int i = 0; i < static_cast<int>(a.impl().state.layers.size()); ++i) {
+  ck_assert_uint_eq(flow_state(a).layers.size(), flow_state(b).layers.size());
+  for (int i = 0; i < static_cast<int>(flow_state(a).layers.size()); ++i) {
     ck_assert_msg(at::equal(state_cache(a, i), state_cache(b, i)), "%s: layer %d differs",
                   what.c_str(), i);
   }

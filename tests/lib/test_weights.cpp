@@ -10,9 +10,9 @@
 #include <random>
 #include <thread>
 
+#include "formats/safetensors.h"
+#include "formats/weights.h"
 #include "model_fixture.h"
-#include "safetensors.h"
-#include "weights.h"
 
 using namespace pockettts;
 using namespace pockettts_test;
@@ -58,7 +58,7 @@ std::string modified_weights(
 std::shared_ptr<const TTSModel> load(const std::string& config) {
   LoadOptions options;
   options.config = config;
-  options.temp = 0;
+  options.sampling.temp = 0;
   return TTSModel::load_model(options);
 }
 
@@ -133,11 +133,11 @@ END_TEST
 START_TEST(test_invalid_load_sampling_options_are_rejected) {
   LoadOptions options;
   options.config = data_path("tiny/config.yaml");
-  options.lsd_decode_steps = 0;
+  options.sampling.lsd_decode_steps = 0;
   expect_error([&] { TTSModel::load_model(options); }, ErrorCode::kInvalidArgument,
                "load with lsd_decode_steps 0");
-  options.lsd_decode_steps = 1;
-  options.temp = -0.5f;
+  options.sampling.lsd_decode_steps = 1;
+  options.sampling.temp = -0.5f;
   expect_error([&] { TTSModel::load_model(options); }, ErrorCode::kInvalidArgument,
                "load with temp -0.5");
 }

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "modules/window_conv.h"
-#include "safetensors.h"
+#include <pockettts/error.h>
+#include "formats/safetensors.h"
+#include "formats/weights.h"
+#include "model/modules/window_conv.h"
 #include "test_util.h"
-#include "weights.h"
 
 using namespace pockettts;
 

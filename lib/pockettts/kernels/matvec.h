@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "kernels/dispatch.h"
 #include "kernels/quantized_linear.h"
 
 namespace pockettts::kernels {
@@ -40,8 +41,6 @@ struct DenseWeights {
 constexpr int64_t kParallelMinMacs = int64_t{1} << 21;
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y);
 void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y);
-// Whether the AVX-512 variants are the ones in use (QuantizedLinear::kernel_name()).
-bool avx512_selected();
 
 // Copies rows [r0, r0 + n) of x ([rows, in]) into xp as rows of in_pad floats, zero-padded: the
 // weights' padding is zero, but 0 * garbage could be NaN.

@@ -1,5 +1,5 @@
-// QuantizedLinear: quantization, packing and the choice of kernel. The kernels themselves are in
-// matvec_portable.cpp and matvec_avx512.cpp.
+// QuantizedLinear: quantization and packing (the choice of kernel is dispatch.cpp's). The kernels
+// themselves are in matvec_portable.cpp and matvec_avx512.cpp.
 //
 // Layout: the weights are cut into tiles of 8 output rows x 64 inputs, each tile stored
 // row-major and contiguous, tiles ordered by output block then by input. A kernel computing 8
@@ -9,13 +9,13 @@
 #include "kernels/quantized_linear.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "kernels/dispatch.h"
 #include "kernels/matvec.h"
 #include "kernels/worker_pool.h"
 
@@ -48,30 +48,6 @@ int64_t tiled_index(int64_t o, int64_t i, int64_t in_pad) {
   int64_t chunks = in_pad / kTileCols;
   return (((o / kTileRows) * chunks + i / kTileCols) * kTileRows + o % kTileRows) * kTileCols +
          i % kTileCols;
-}
-
-enum Variant : int { kUnresolved = 0, kPortable = 1, kAvx512 = 2 };
-std::atomic<int> g_variant{kUnresolved};
-
-bool avx512_available() {
-#if defined(__x86_64__)
-  return kernels::avx512_usable();
-#else
-  return false;
-#endif
-}
-
-Variant best_variant() { return avx512_available() ? kAvx512 : kPortable; }
-
-Variant current_variant() {
-  int v = g_variant.load(std::memory_order_acquire);
-  if (v != kUnresolved) return static_cast<Variant>(v);
-  const char* env = std::getenv("POCKETTTS_KERNEL");
-  Variant chosen = (env != nullptr && std::string(env) == "portable") ? kPortable : best_variant();
-  int expected = kUnresolved;
-  // Another thread may have resolved (or a test forced) it meanwhile: its choice wins.
-  g_variant.compare_exchange_strong(expected, chosen, std::memory_order_acq_rel);
-  return static_cast<Variant>(g_variant.load(std::memory_order_acquire));
 }
 
 }  // namespace
@@ -149,7 +125,7 @@ void QuantizedLinear::forward(const float* x, int64_t rows, float* y) const {
   const bool int8 = format_ == WeightFormat::kInt8;
   kernels::MatvecFn fn = int8 ? kernels::matvec_int8_portable : kernels::matvec_bf16_portable;
 #if defined(__x86_64__)
-  if (current_variant() == kAvx512)
+  if (kernels::avx512_selected())
     fn = int8 ? kernels::matvec_int8_avx512 : kernels::matvec_bf16_avx512;
 #endif
   const int parts =
@@ -169,30 +145,11 @@ void QuantizedLinear::forward(const float* x, int64_t rows, float* y) const {
   });
 }
 
-const char* QuantizedLinear::kernel_name() {
-  return current_variant() == kAvx512 ? "avx512" : "portable";
-}
+const char* QuantizedLinear::kernel_name() { return kernels::selected_kernel_name(); }
 
-bool QuantizedLinear::use_kernel(const char* name) {
-  const std::string n = name != nullptr ? name : "";
-  Variant v;
-  if (n == "portable") {
-    v = kPortable;
-  } else if (n == "avx512") {
-    if (!avx512_available()) return false;
-    v = kAvx512;
-  } else if (n == "auto") {
-    v = best_variant();
-  } else {
-    return false;
-  }
-  g_variant.store(v, std::memory_order_release);
-  return true;
-}
+bool QuantizedLinear::use_kernel(const char* name) { return kernels::select_kernel(name); }
 
 namespace kernels {
-
-bool avx512_selected() { return current_variant() == kAvx512; }
 
 void pad_rows(const float* x, int64_t in, int64_t in_pad, int64_t r0, int64_t n, float* xp) {
   for (int64_t r = 0; r < n; ++r) {

@@ -9,13 +9,13 @@ namespace {
 
 thread_local int t_scope_cores = 1;
 
+}  // namespace
+
 int usable_cores() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
   return std::max(1u, std::thread::hardware_concurrency());
 }
-
-}  // namespace
 
 ComputeScope::ComputeScope(int cores) : previous_(t_scope_cores) {
   t_scope_cores = std::max(1, cores);

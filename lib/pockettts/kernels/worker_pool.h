@@ -17,6 +17,9 @@
 
 namespace pockettts::kernels {
 
+// The cores this process may run on (its CPU affinity), at least 1.
+int usable_cores();
+
 // The cores products on this thread may use while the scope lives (default 1). Scopes nest; the
 // innermost wins.
 class ComputeScope {

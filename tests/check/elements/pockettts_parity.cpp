@@ -44,7 +44,7 @@ std::vector<float> element_samples(const std::string& text, int max_tokens) {
 std::vector<float> library_samples(const std::string& text, int max_tokens) {
   pockettts::LoadOptions load;
   load.config = data_path("tiny/config.yaml");
-  load.temp = 0.0f;
+  load.sampling.temp = 0.0f;
   auto model = pockettts::TTSModel::load_model(load);
   auto voice = model->get_state_for_audio_prompt(data_path("tiny/voice/voice_s16.wav"));
   pockettts::GenerateOptions options;

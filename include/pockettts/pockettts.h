@@ -1,0 +1,11 @@
+// libpockettts: Kyutai Pocket TTS in C++. Everything a program needs, without libtorch headers.
+#pragma once
+
+#include <pockettts/audio.h>
+#include <pockettts/audio_decoder.h>
+#include <pockettts/error.h>
+#include <pockettts/options.h>
+#include <pockettts/text.h>
+#include <pockettts/tts_model.h>
+#include <pockettts/voices.h>
+#include <pockettts/wav_writer.h>

@@ -1,0 +1,109 @@
+// libpockettts public API: the C++ counterpart of the Python `pocket_tts.TTSModel`.
+//
+// Plain C++ types only: no libtorch or GStreamer header is needed to use it. Tensor
+// overloads live in <pockettts/torch_interop.h>.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pockettts/audio.h>
+#include <pockettts/error.h>
+#include <pockettts/options.h>
+#include <pockettts/voices.h>
+
+namespace pockettts {
+
+struct InternalAccess;
+
+// A float tensor in row-major order, for values the Python API returns as tensors.
+struct FloatTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+// The FlowLM state after a voice prompt: what `get_state_for_audio_prompt` returns.
+// Opaque; copyable (a deep copy), movable. Owned by one stream at a time.
+class VoiceState {
+ public:
+  VoiceState(const VoiceState& other);
+  VoiceState& operator=(const VoiceState& other);
+  VoiceState(VoiceState&&) noexcept;
+  VoiceState& operator=(VoiceState&&) noexcept;
+  ~VoiceState();
+
+  // Number of positions (prompt frames, and text/latents when generated in place) cached.
+  int64_t length() const;
+
+ private:
+  struct Impl;
+  friend struct InternalAccess;  // the library's own code (engine/engine.h), not an API
+  explicit VoiceState(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// A pull stream of audio chunks (one model frame, `frame_size()` samples each), produced on
+// background threads while the caller consumes them. Destroying it cancels and joins.
+class AudioChunkStream {
+ public:
+  virtual ~AudioChunkStream() = default;
+  // Blocks until the next chunk is decoded. Returns false at the end of the text.
+  // Throws pockettts::Error on failure, and kCancelled after cancel().
+  virtual bool next(std::vector<float>& chunk) = 0;
+  // Stops generation within one frame; safe from any thread, wakes a blocked next().
+  virtual void cancel() = 0;
+};
+
+class TTSModel {
+ public:
+  // Loads config, tokenizer and weights. The model is immutable afterwards: one instance may
+  // serve any number of streams on any threads at once.
+  static std::shared_ptr<const TTSModel> load_model(const LoadOptions& options = {});
+
+  ~TTSModel();
+  TTSModel(const TTSModel&) = delete;
+  TTSModel& operator=(const TTSModel&) = delete;
+
+  std::string device() const;
+  int sample_rate() const;
+  int frame_size() const;  // samples per generated frame (1920 at 24 kHz, 12.5 Hz)
+  bool has_voice_cloning() const;
+  const LoadOptions& options() const;
+
+  // `source` is a predefined voice name (alba, marius, ...), an audio file path or URI of any
+  // format GStreamer decodes, an hf:// or https:// URL, or a `.safetensors` voice file (either
+  // the `audio_prompt` format or an exported model state). `truncate` keeps the first 30 s.
+  VoiceState get_state_for_audio_prompt(const std::string& source, bool truncate = false) const;
+  // Audio already at the model's sample rate; channels are averaged.
+  VoiceState get_state_for_audio_prompt(const Audio& audio, bool truncate = false) const;
+
+  std::vector<float> generate_audio(VoiceState& state, const std::string& text,
+                                    const GenerateOptions& options = {}) const;
+  std::unique_ptr<AudioChunkStream> generate_audio_stream(
+      VoiceState& state, const std::string& text, const GenerateOptions& options = {}) const;
+
+  // Encodes `source` (as above, audio only) and writes {"audio_prompt": [1, T, d_model]} to
+  // `export_path` (".safetensors" appended when missing). Returns the 24 kHz mono audio used.
+  Audio save_audio_prompt(const std::string& source, const std::string& export_path,
+                          bool truncate = false) const;
+  // The prompt tensor [1, T, d_model] for audio at the model rate.
+  FloatTensor encode_audio_prompt(const Audio& audio) const;
+  // Writes the state as "<module>/<key>" tensors (the reference's export_model_state format).
+  void export_voice_state(const VoiceState& state, const std::string& export_path) const;
+
+ private:
+  struct Impl;
+  friend struct InternalAccess;
+  explicit TTSModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Compute threads used by each model operation (libtorch intra-op threads, process-wide).
+// Default 1: every stream already runs generation and decoding on two threads of its own.
+void set_compute_threads(int threads);
+
+}  // namespace pockettts

@@ -1,0 +1,209 @@
+#include "engine/generation.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <random>
+#include <thread>
+#include <variant>
+
+#include <pockettts/text.h>
+#include "common/log.h"
+#include "engine/blocking_queue.h"
+#include "engine/torch_errors.h"
+#include "kernels/worker_pool.h"
+
+namespace pockettts {
+
+int max_generation_length(int token_count, double frame_rate) {
+  const double seconds = token_count / 3.0 + 2.0;
+  return static_cast<int>(std::ceil(seconds * frame_rate));
+}
+
+namespace {
+
+struct TextChunk {
+  std::vector<int64_t> tokens;
+  int frames_after_eos;
+};
+
+// Between the two threads: a new text chunk (new decoder state), a latent, the end, an error.
+struct ChunkStart {};
+struct Finished {};
+using LatentItem = std::variant<ChunkStart, at::Tensor, Finished, std::exception_ptr>;
+using AudioItem = std::variant<std::vector<float>, Finished, std::exception_ptr>;
+
+class GenerationStream final : public AudioChunkStream {
+ public:
+  GenerationStream(std::shared_ptr<const Engine> engine, FlowLmState& voice,
+                   std::vector<TextChunk> chunks, const GenerateOptions& options)
+      : engine_(std::move(engine)),
+        model_(*engine_),
+        voice_(voice),
+        chunks_(std::move(chunks)),
+        copy_state_(options.copy_state),
+        base_(options.copy_state ? voice_.clone() : FlowLmState{}),
+        sampling_(model_.sampling(options.sampling)) {
+    const uint64_t seed = options.seed ? *options.seed : std::random_device{}();
+    rng_ = at::make_generator<at::CPUGeneratorImpl>(seed);
+    generator_ = std::thread([this] { run_generator(); });
+    decoder_ = std::thread([this] { run_decoder(); });
+  }
+
+  ~GenerationStream() override {
+    cancel();
+    generator_.join();
+    decoder_.join();
+  }
+
+  bool next(std::vector<float>& chunk) override {
+    if (finished_) return false;
+    std::optional<AudioItem> item = audio_.pop();
+    if (!item) throw Error(ErrorCode::kCancelled, "generation was cancelled");
+    if (auto* samples = std::get_if<std::vector<float>>(&*item)) {
+      chunk = std::move(*samples);
+      return true;
+    }
+    finished_ = true;
+    if (auto* error = std::get_if<std::exception_ptr>(&*item)) std::rethrow_exception(*error);
+    return false;
+  }
+
+  void cancel() override {
+    cancelled_ = true;
+    latents_.cancel();
+    audio_.cancel();
+  }
+
+ private:
+  void run_generator() {
+    try {
+      c10::InferenceMode guard;
+      for (size_t i = 0; i < chunks_.size(); ++i) {
+        if (cancelled_) return;
+        latents_.push(ChunkStart{});
+        if (!copy_state_) {
+          generate_chunk(chunks_[i], voice_);
+        } else if (i + 1 == chunks_.size()) {
+          generate_chunk(chunks_[i], base_);  // the last chunk may consume the copy
+        } else {
+          FlowLmState copy = base_.clone();  // every chunk starts from the voice alone
+          generate_chunk(chunks_[i], copy);
+        }
+      }
+      latents_.push(Finished{});
+    } catch (...) {
+      latents_.push(current_exception_translated());
+    }
+  }
+
+  void generate_chunk(const TextChunk& chunk, FlowLmState& state) {
+    const FlowLm& flow_lm = *model_.flow_lm;
+    const int n_tokens = static_cast<int>(chunk.tokens.size());
+    const int max_gen_len = max_generation_length(n_tokens, model_.config.mimi.frame_rate);
+    state.reserve(state.length() + n_tokens + max_gen_len);
+
+    at::Tensor tokens = at::tensor(chunk.tokens, at::kLong);
+    {
+      // The decoder has nothing to do yet: the prompt may take every idle core.
+      kernels::ComputeScope scope(model_.scheduler->idle_cores());
+      flow_lm.prompt_text(tokens, state, sampling_, &rng_);
+    }
+
+    at::Tensor latent =
+        at::full({1, flow_lm.latent_dim()}, std::numeric_limits<float>::quiet_NaN(), at::kFloat);
+    std::optional<int> eos_step;
+    StreamScheduler::Session session(*model_.scheduler);  // generating: steps batched with others
+    for (int step = 0; step < max_gen_len; ++step) {
+      if (cancelled_) return;
+      FlowStep out = model_.scheduler->step(latent, state, sampling_, rng_, step == 0);
+      if (out.is_eos && !eos_step) eos_step = step;
+      if (eos_step && step >= *eos_step + chunk.frames_after_eos) return;
+      latents_.push(out.latent);
+      latent = out.latent;
+    }
+    log_warning("maximum generation length (" + std::to_string(max_gen_len) +
+                " frames) reached without end of speech; this often indicates an error");
+  }
+
+  void run_decoder() {
+    try {
+      c10::InferenceMode guard;
+      const Mimi& mimi = *model_.mimi;
+      MimiDecoderState state = mimi.init_decoder_state();
+      std::vector<float> denormalized(static_cast<size_t>(mimi.latent_dim()));
+      while (true) {
+        std::optional<LatentItem> item = latents_.pop();
+        if (!item) return;  // cancelled
+        if (std::holds_alternative<ChunkStart>(*item)) {
+          state = mimi.init_decoder_state();  // a new decoder state per text chunk
+        } else if (auto* latent = std::get_if<at::Tensor>(&*item)) {
+          // The frame's samples are the one allocation: they are handed to the consumer.
+          std::vector<float> samples(static_cast<size_t>(mimi.frame_size() * mimi.channels()));
+          {
+            StreamScheduler::DecodeSlot slot(*model_.scheduler);  // leaves the steps a core
+            model_.flow_lm->denormalize(latent->data_ptr<float>(), denormalized.data());
+            mimi.decode_frame(denormalized.data(), state, samples.data());
+          }
+          audio_.push(std::move(samples));
+        } else if (auto* error = std::get_if<std::exception_ptr>(&*item)) {
+          audio_.push(*error);
+          return;
+        } else {
+          audio_.push(Finished{});
+          return;
+        }
+      }
+    } catch (...) {
+      audio_.push(current_exception_translated());
+    }
+  }
+
+  std::shared_ptr<const Engine> engine_;  // keeps the weights alive while threads run
+  const Engine& model_;
+  FlowLmState& voice_;
+  std::vector<TextChunk> chunks_;
+  bool copy_state_;
+  FlowLmState base_;  // copy_state: the voice as it was when the stream started
+  SamplingOptions sampling_;
+  at::Generator rng_;
+  BlockingQueue<LatentItem> latents_;
+  BlockingQueue<AudioItem> audio_;
+  std::atomic<bool> cancelled_{false};
+  bool finished_ = false;
+  std::thread generator_, decoder_;
+};
+
+}  // namespace
+
+std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const Engine> engine,
+                                                   FlowLmState& voice, const std::string& text,
+                                                   const GenerateOptions& options) {
+  const Engine& model = *engine;
+  if (options.max_tokens < 1) {
+    throw Error(ErrorCode::kInvalidArgument, "max_tokens must be at least 1");
+  }
+  if (options.frames_after_eos && *options.frames_after_eos < 0) {
+    throw Error(ErrorCode::kInvalidArgument, "frames_after_eos must not be negative");
+  }
+  std::vector<TextChunk> chunks;
+  for (const std::string& chunk_text :
+       split_into_best_sentences(*model.tokenizer, text, options.max_tokens)) {
+    // The reference feeds the chunk as split, not its prepared form: kept, the golden data
+    // depends on it. Preparing it only gives the frames-after-EOS guess.
+    const PreparedText prepared = prepare_text_prompt(chunk_text);
+    TextChunk chunk;
+    for (int id : model.tokenizer->encode(chunk_text)) chunk.tokens.push_back(id);
+    chunk.frames_after_eos =
+        options.frames_after_eos ? *options.frames_after_eos : prepared.frames_after_eos_guess + 2;
+    chunks.push_back(std::move(chunk));
+  }
+  return std::make_unique<GenerationStream>(std::move(engine), voice, std::move(chunks), options);
+}
+
+}  // namespace pockettts

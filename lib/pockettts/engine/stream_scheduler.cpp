@@ -1,0 +1,120 @@
+#include "engine/stream_scheduler.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+#include "kernels/worker_pool.h"
+
+namespace pockettts {
+
+StreamScheduler::StreamScheduler(const FlowLm& flow_lm, int cores)
+    : flow_lm_(flow_lm), cores_(cores > 0 ? cores : kernels::usable_cores()) {}
+
+StreamScheduler::Session::Session(StreamScheduler& scheduler) : scheduler_(scheduler) {
+  std::lock_guard<std::mutex> lock(scheduler_.mutex_);
+  ++scheduler_.active_;
+}
+
+StreamScheduler::Session::~Session() {
+  {
+    std::lock_guard<std::mutex> lock(scheduler_.mutex_);
+    --scheduler_.active_;
+  }
+  scheduler_.changed_.notify_all();  // a gathering batch need not wait for this stream any more
+  scheduler_.decode_changed_.notify_all();  // nor decoders for a core
+}
+
+size_t StreamScheduler::decode_limit() const {
+  const size_t cores = static_cast<size_t>(cores_);
+  return active_ > 0 ? std::max<size_t>(1, cores - 1) : cores;
+}
+
+StreamScheduler::DecodeSlot::DecodeSlot(StreamScheduler& scheduler) : scheduler_(scheduler) {
+  std::unique_lock<std::mutex> lock(scheduler_.mutex_);
+  scheduler_.decode_changed_.wait(lock,
+                                  [&] { return scheduler_.decoding_ < scheduler_.decode_limit(); });
+  ++scheduler_.decoding_;
+}
+
+StreamScheduler::DecodeSlot::~DecodeSlot() {
+  {
+    std::lock_guard<std::mutex> lock(scheduler_.mutex_);
+    --scheduler_.decoding_;
+  }
+  scheduler_.decode_changed_.notify_one();
+}
+
+FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& state,
+                               const SamplingOptions& sampling, at::Generator& rng, bool first) {
+  Pending me{{&previous_latent, &state, &sampling, &rng}, {}, nullptr, first, false};
+  std::unique_lock<std::mutex> lock(mutex_);
+  queue_.push_back(&me);
+  changed_.notify_all();
+  while (!me.done) {
+    if (running_) {
+      changed_.wait(lock);
+    } else {
+      run_batch(lock);
+    }
+  }
+  if (me.error) std::rethrow_exception(me.error);
+  return std::move(me.result);
+}
+
+void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
+  running_ = true;
+  const size_t max_rows = kMaxBatch;
+  // Let the active streams that are between two steps join (see the header).
+  changed_.wait_for(lock, kGatherWait,
+                    [&] { return queue_.size() >= std::min(active_, max_rows); });
+  batch_.clear();
+  requests_.clear();
+  while (!queue_.empty() && batch_.size() < max_rows) {
+    batch_.push_back(queue_.front());
+    requests_.push_back(queue_.front()->request);
+    queue_.pop_front();
+  }
+  bool all_first = decoding_ == 0;
+  for (const Pending* p : batch_) all_first = all_first && p->first;
+  lock.unlock();
+  std::exception_ptr error;
+  try {
+    kernels::ComputeScope scope(all_first ? cores_ : 1);
+    flow_lm_.step(requests_, workspace_, results_);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (error) {
+      batch_[i]->error = error;
+    } else {
+      batch_[i]->result = std::move(results_[i]);
+    }
+    batch_[i]->done = true;
+  }
+  ++batches_;
+  rows_ += batch_.size();
+  running_ = false;
+  changed_.notify_all();
+}
+
+int StreamScheduler::idle_cores() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return active_ == 0 && decoding_ == 0 && !running_ ? cores_ : 1;
+}
+
+size_t StreamScheduler::batches_run() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return batches_;
+}
+
+size_t StreamScheduler::rows_run() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return rows_;
+}
+
+}  // namespace pockettts

@@ -1,0 +1,113 @@
+// Many streams, one model: how the per-frame work of concurrent streams shares the CPU.
+//
+// Steps. A flow-LM step reads every weight of the transformer and the flow MLP (341 MB in fp32)
+// to compute a single row; the same read serves up to kMaxBatch rows at little extra cost. So the
+// streams' generator threads hand their steps to the model's scheduler, which runs whatever is
+// waiting as one FlowLm::step over all of it (flat combining: the thread that finds no batch
+// running runs the next one itself; no extra thread, no timer for a single stream). Streams in
+// their step loop are "active" (Session); a batch about to start waits, at most kGatherWait, for
+// active streams that have not queued yet: without that, batches that happen to split ({A}, {B, C,
+// D}, {A}, ...) would stay split, each paying its own weight read. Each row gets the bits it would
+// get alone (FlowLm::step), so batching changes timing only.
+//
+// Decoding. Every stream decodes its latents with Mimi on a thread of its own. Left alone, N
+// decoder threads and the step share the cores evenly: the step (which every stream waits for)
+// gets a fraction of a core, the decoders run dry, cores idle. So while any stream is generating,
+// at most (cores - 1) frames are decoded at once (DecodeSlot), which leaves the step a core;
+// latents queue meanwhile, and once generation ends every core decodes.
+//
+// Spare cores. Work that has the machine to itself (idle_cores(), a batch of first steps) splits
+// its products over the cores (kernels/worker_pool.h): the first chunk comes sooner.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#include "model/flow_lm.h"
+
+namespace pockettts {
+
+class StreamScheduler {
+ public:
+  static constexpr std::chrono::microseconds kGatherWait{2000};
+  // Rows per batch: 8 rows cost 1.8x one row (pockettts-kernel-bench, 4096x1024 streamed).
+  static constexpr size_t kMaxBatch = 8;
+
+  // `cores`: the CPUs this process may use (0: ask the OS).
+  explicit StreamScheduler(const FlowLm& flow_lm, int cores = 0);
+  StreamScheduler(const StreamScheduler&) = delete;
+  StreamScheduler& operator=(const StreamScheduler&) = delete;
+
+  // Marks a stream active (generating) for its lifetime: around a stream's step loop.
+  class Session {
+   public:
+    explicit Session(StreamScheduler& scheduler);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+   private:
+    StreamScheduler& scheduler_;
+  };
+
+  // Held while one Mimi frame is decoded; waits for a free slot.
+  class DecodeSlot {
+   public:
+    explicit DecodeSlot(StreamScheduler& scheduler);
+    ~DecodeSlot();
+    DecodeSlot(const DecodeSlot&) = delete;
+    DecodeSlot& operator=(const DecodeSlot&) = delete;
+
+   private:
+    StreamScheduler& scheduler_;
+  };
+
+  // FlowLm::step for one stream, run in a batch with the steps other threads are waiting for.
+  // Blocks until done; rethrows the batch's error, if any. `first`: the stream's first step of
+  // a text (its decoder has nothing to do yet: a batch of first steps may use every core).
+  FlowStep step(const at::Tensor& previous_latent, FlowLmState& state,
+                const SamplingOptions& sampling, at::Generator& rng, bool first = false);
+
+  // The cores a one-off job (a text prompt, a voice prompt) may use now: all of them when no
+  // stream generates or decodes, else 1. For a kernels::ComputeScope.
+  int idle_cores() const;
+
+  // For tests and the benchmark: batches run and rows stepped so far.
+  size_t batches_run() const;
+  size_t rows_run() const;
+
+ private:
+  struct Pending {
+    StepRequest request;
+    FlowStep result;
+    std::exception_ptr error;
+    bool first = false;
+    bool done = false;
+  };
+  void run_batch(std::unique_lock<std::mutex>& lock);
+  size_t decode_limit() const;  // with mutex_ held
+
+  const FlowLm& flow_lm_;
+  const int cores_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;         // queue, running_, active_
+  std::condition_variable decode_changed_;  // decoding_, active_
+  std::deque<Pending*> queue_;
+  bool running_ = false;
+  size_t active_ = 0;
+  size_t decoding_ = 0;
+  size_t batches_ = 0, rows_ = 0;
+  // Used by the thread running a batch only (running_): kept from batch to batch, so the
+  // steady state allocates nothing here.
+  FlowStepWorkspace workspace_;
+  std::vector<Pending*> batch_;
+  std::vector<StepRequest> requests_;
+  std::vector<FlowStep> results_;
+};
+
+}  // namespace pockettts

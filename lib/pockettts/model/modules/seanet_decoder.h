@@ -1,0 +1,53 @@
+// SEANet decoder (200 Hz features -> audio), streaming on channels-last signals: Mimi's decoder
+// turns the 16 feature steps of each frame into 1920 samples.
+//
+// Every layer's input lives in a window buffer of the stream's state, after the layer's
+// history (window_conv.h), and each layer writes straight into the next one's window (through
+// the ELU where the reference has one): a frame allocates nothing once the state exists.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "formats/config.h"
+#include "formats/weights.h"
+#include "model/modules/window_conv.h"
+
+namespace pockettts {
+
+// One stream's buffers: the windows of every convolution, the residual branch's activations.
+struct SeanetDecoderState {
+  std::vector<std::vector<float>> windows;    // per WindowConv, in the decoder's order
+  std::vector<std::vector<float>> residuals;  // per upsampling block: its output [steps, C]
+  std::vector<float> scratch;
+  int64_t steps = 0;  // input steps per call, fixed: the buffers are sized for them
+  bool first = true;
+};
+
+class SeanetDecoder {
+ public:
+  SeanetDecoder(const WeightPath& vb, const SEANetConfig& config);
+
+  SeanetDecoderState init_state(int64_t steps) const;
+  // z: [steps, dimension] channels-last -> audio [steps * hop_length(), channels] channels-last.
+  // `steps` must be the state's (Error(kInvalidArgument) otherwise).
+  void forward(const float* z, int64_t steps, SeanetDecoderState& state, float* audio) const;
+
+  int64_t hop_length() const { return hop_length_; }
+  int64_t channels() const { return last_.out_channels(); }
+
+ private:
+  struct ResidualUnit {  // x + conv2(elu(conv1(elu(x))))
+    WindowConv conv1, conv2;
+  };
+  struct Block {  // elu, upsampling, residual units
+    WindowConv upsample;
+    std::vector<ResidualUnit> units;
+  };
+  WindowConv first_;
+  std::vector<Block> blocks_;
+  WindowConv last_;  // after an elu
+  int64_t hop_length_ = 1;
+};
+
+}  // namespace pockettts
