@@ -14,13 +14,17 @@
 struct PocketTtsPrivate {
   PocketTtsPrivate(GstElement* element, GstPad* srcpad) : output(element, srcpad) {}
 
+  // Settings: what the properties say.
   std::mutex settings_lock;
   pockettts_gst::Settings settings;
+
+  // State: what exists between start and stop.
 
   // Every thread: the streaming task, upstream's thread, the application's threads.
   pockettts_gst::InputQueue input;
   pockettts_gst::FirstChunkLatency latency;
-  std::atomic<bool> live{false};  // is-live as of the last start (it may change in READY)
+  // is-live as last read by NULL->READY or READY->PAUSED (the property may change in READY).
+  std::atomic<bool> live{false};
 
   // NULL->READY, then the streaming task.
   pockettts_gst::ModelAndVoice model_and_voice;

@@ -1,10 +1,11 @@
-// What the element's properties say, apart from the state the element builds from them.
+// What the element's properties say, apart from the state the element builds from them, and
+// the property table: each property's name, blurb, range, default and the field it sets.
 //
 // Written from any thread behind the element's settings lock and copied when an utterance
 // starts, so a change never reaches the middle of one.
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include <string>
 
@@ -30,5 +31,12 @@ struct Settings {
   pockettts::Precision precision = pockettts::Precision::kFp32;
   bool is_live = false;
 };
+
+// class_init: installs every property of the element.
+void install_properties(GObjectClass* gobject_class);
+// set_property / get_property for the field property `prop_id` holds; false for an id that is
+// not one of ours.
+bool set_setting(Settings& settings, guint prop_id, const GValue* value);
+bool get_setting(const Settings& settings, guint prop_id, GValue* value);
 
 }  // namespace pockettts_gst

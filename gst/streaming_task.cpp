@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,8 @@ void post_element_message(GstPocketTts* self, GstStructure* structure) {
 }
 
 // Before an utterance that has a time of its own: silence until then, or an overrun message
-// when the previous speech ran past it. Returns the scheduled position (NONE: untimed).
-GstFlowReturn wait_for_scheduled_time(GstPocketTts* self, const Item& item,
+// when the previous speech ran past it. `*scheduled` is that time (NONE: untimed).
+GstFlowReturn silence_until_scheduled(GstPocketTts* self, const Item& item,
                                       GstClockTime* scheduled) {
   PocketTtsPrivate& p = *self->priv;
   OutputTimeline& out = p.output;
@@ -64,7 +65,7 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   if (p.live) out.follow_clock();
 
   GstClockTime scheduled;
-  ret = wait_for_scheduled_time(self, item, &scheduled);
+  ret = silence_until_scheduled(self, item, &scheduled);
   if (ret != GST_FLOW_OK) return ret;
   if (p.input.is_cancelled(item.epoch)) return GST_FLOW_OK;
 
