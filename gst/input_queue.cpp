@@ -1,0 +1,251 @@
+#include "input_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "diagnostics.h"
+
+namespace pockettts_gst {
+
+void InputQueue::queue_locked(Item item) {
+  items_.push_back(std::move(item));
+  cond_.notify_all();
+}
+
+void InputQueue::cancel_current_locked() {
+  ++cancel_epoch_;
+  if (stream_) stream_->cancel();
+  cond_.notify_all();
+}
+
+void InputQueue::push(Item item) {
+  std::lock_guard<std::mutex> guard(lock_);
+  queue_locked(std::move(item));
+}
+
+bool InputQueue::queue_spoken_text(std::string text) {
+  std::lock_guard<std::mutex> guard(lock_);
+  if (eos_sent_) return false;
+  auto eos = std::find_if(items_.begin(), items_.end(),
+                          [](const Item& i) { return i.kind == ItemKind::kEos; });
+  items_.insert(eos, Item(ItemKind::kUtterance, std::move(text)));
+  cond_.notify_all();
+  return true;
+}
+
+void InputQueue::cancel() {
+  std::lock_guard<std::mutex> guard(lock_);
+  items_.erase(std::remove_if(items_.begin(), items_.end(),
+                              [](const Item& i) { return i.kind == ItemKind::kUtterance; }),
+               items_.end());
+  cancel_current_locked();
+}
+
+GstFlowReturn InputQueue::flow() const {
+  std::lock_guard<std::mutex> guard(lock_);
+  return flow_;
+}
+
+bool InputQueue::source_mode() const {
+  std::lock_guard<std::mutex> guard(lock_);
+  return source_mode_;
+}
+
+void InputQueue::start_stream(bool source_mode, bool hold_until_playing) {
+  std::lock_guard<std::mutex> guard(lock_);
+  hold_until_playing_ = hold_until_playing;
+  source_mode_ = source_mode;
+  source_eos_ = false;
+  playing_ = false;
+  flow_ = GST_FLOW_OK;
+  eos_sent_ = false;
+  items_.erase(std::remove_if(items_.begin(), items_.end(),
+                              [](const Item& i) { return i.kind != ItemKind::kUtterance; }),
+               items_.end());
+}
+
+bool InputQueue::queue_source_text(std::string text) {
+  std::lock_guard<std::mutex> guard(lock_);
+  if (!is_blank(text)) {
+    items_.push_front(Item(ItemKind::kUtterance, std::move(text)));
+  } else if (items_.empty() && !hold_until_playing_) {
+    return false;
+  }
+  // A live source with no text waits for speak(); otherwise the stream ends after the text.
+  if (!items_.empty()) {
+    source_eos_ = true;
+    items_.push_back(Item(ItemKind::kEos));
+  }
+  return true;
+}
+
+void InputQueue::set_playing(bool playing) {
+  std::lock_guard<std::mutex> guard(lock_);
+  playing_ = playing;
+  if (playing) cond_.notify_all();
+}
+
+void InputQueue::set_flushing(bool flushing) {
+  std::lock_guard<std::mutex> guard(lock_);
+  flushing_ = flushing;
+  if (flushing) cancel_current_locked();
+}
+
+void InputQueue::clear() {
+  std::lock_guard<std::mutex> guard(lock_);
+  items_.clear();
+  stream_.reset();
+}
+
+void InputQueue::flush_start() {
+  std::lock_guard<std::mutex> guard(lock_);
+  flushing_ = true;
+  items_.clear();
+  cancel_current_locked();
+}
+
+void InputQueue::flush_stop() {
+  std::lock_guard<std::mutex> guard(lock_);
+  flushing_ = false;
+  items_.clear();
+  flow_ = GST_FLOW_OK;
+  eos_sent_ = false;
+  // A source has nothing left to say after a flush but must still end its stream.
+  if (source_mode_ && source_eos_) items_.push_back(Item(ItemKind::kEos));
+}
+
+std::optional<Item> InputQueue::wait_for_item() {
+  std::unique_lock<std::mutex> lock(lock_);
+  cond_.wait(lock, [this] {
+    return flushing_ || (!items_.empty() && (!hold_until_playing_ || playing_));
+  });
+  if (flushing_) return std::nullopt;
+  Item item = std::move(items_.front());
+  items_.pop_front();
+  item.epoch = cancel_epoch_;
+  return item;
+}
+
+bool InputQueue::is_cancelled(uint64_t epoch) const {
+  std::lock_guard<std::mutex> guard(lock_);
+  return flushing_ || cancel_epoch_ != epoch;
+}
+
+void InputQueue::set_current_stream(std::shared_ptr<pockettts::AudioChunkStream> stream,
+                                    uint64_t epoch) {
+  std::lock_guard<std::mutex> guard(lock_);
+  // A cancel or flush may have come between dequeuing and here.
+  if (flushing_ || cancel_epoch_ != epoch) stream->cancel();
+  stream_ = std::move(stream);
+}
+
+void InputQueue::clear_current_stream() {
+  std::lock_guard<std::mutex> guard(lock_);
+  stream_.reset();
+}
+
+void InputQueue::record_flow(GstFlowReturn flow) {
+  std::lock_guard<std::mutex> guard(lock_);
+  flow_ = flow;
+}
+
+void InputQueue::mark_eos_sent() {
+  std::lock_guard<std::mutex> guard(lock_);
+  eos_sent_ = true;
+}
+
+void InputQueue::mark_ended_with_eos() {
+  std::lock_guard<std::mutex> guard(lock_);
+  eos_sent_ = true;
+  flow_ = GST_FLOW_EOS;
+}
+
+UpstreamText::UpstreamText() { gst_segment_init(&segment_, GST_FORMAT_UNDEFINED); }
+
+void UpstreamText::reset() {
+  gst_segment_init(&segment_, GST_FORMAT_TIME);
+  segment_.format = GST_FORMAT_UNDEFINED;  // until upstream says
+  paragraphs_.reset();
+  markup_ = false;
+}
+
+void UpstreamText::flush_stop() {
+  gst_segment_init(&segment_, GST_FORMAT_TIME);
+  paragraphs_.reset();
+}
+
+void UpstreamText::set_caps(GstCaps* caps) {
+  const gchar* format = gst_structure_get_string(gst_caps_get_structure(caps, 0), "format");
+  markup_ = g_strcmp0(format, "pango-markup") == 0;
+}
+
+void UpstreamText::set_segment(GstEvent* event, InputQueue& queue) {
+  gst_event_copy_segment(event, &segment_);
+  if (segment_.format == GST_FORMAT_TIME) {
+    Item item(ItemKind::kSegment);
+    item.segment = segment_;
+    queue.push(std::move(item));
+  }
+}
+
+// Text from upstream (one buffer, or one paragraph of a byte stream).
+GstFlowReturn UpstreamText::queue_text(GstElement* element, InputQueue& queue, std::string text,
+                                       GstClockTime pts, GstClockTime duration) {
+  // Some sources count the C string terminator in the buffer.
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  if (!is_valid_utf8(text)) {
+    GST_ELEMENT_ERROR(
+        element, STREAM, DECODE, ("The text to speak is not valid UTF-8."),
+        ("text buffer at %" GST_TIME_FORMAT " (%zu bytes)", GST_TIME_ARGS(pts), text.size()));
+    return GST_FLOW_ERROR;
+  }
+  if (markup_) text = strip_pango_markup(text);
+
+  if (is_blank(text)) {
+    // An empty subtitle is a stretch of silence, not an error.
+    GST_DEBUG_OBJECT(element, "empty text at %" GST_TIME_FORMAT, GST_TIME_ARGS(pts));
+    if (GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(duration)) {
+      Item gap(ItemKind::kGap);
+      gap.pts = pts;
+      gap.duration = duration;
+      queue.push(std::move(gap));
+    }
+    return GST_FLOW_OK;
+  }
+  Item item(ItemKind::kUtterance, std::move(text));
+  item.pts = pts;
+  queue.push(std::move(item));
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn UpstreamText::receive(GstElement* element, InputQueue& queue, GstBuffer* buffer) {
+  std::string data;
+  GstMapInfo map;
+  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    data.assign(reinterpret_cast<const char*>(map.data), map.size);
+    gst_buffer_unmap(buffer, &map);
+  }
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  const GstClockTime duration = GST_BUFFER_DURATION(buffer);
+  gst_buffer_unref(buffer);
+
+  if (segment_.format == GST_FORMAT_TIME)
+    return queue_text(element, queue, std::move(data), pts, duration);
+
+  // A byte stream: blocks cut anywhere, so only whole paragraphs are utterances.
+  for (std::string& paragraph : paragraphs_.push(data.data(), data.size())) {
+    const GstFlowReturn flow =
+        queue_text(element, queue, std::move(paragraph), GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE);
+    if (flow != GST_FLOW_OK) return flow;
+  }
+  return GST_FLOW_OK;
+}
+
+bool UpstreamText::finish(GstElement* element, InputQueue& queue) {
+  if (segment_.format == GST_FORMAT_TIME) return true;
+  std::string rest = paragraphs_.finish();
+  return rest.empty() || queue_text(element, queue, std::move(rest), GST_CLOCK_TIME_NONE,
+                                    GST_CLOCK_TIME_NONE) == GST_FLOW_OK;
+}
+
+}  // namespace pockettts_gst

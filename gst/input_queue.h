@@ -1,0 +1,129 @@
+// What the element is to speak, in the order it came: utterances (from upstream, the text
+// property or speak()) and upstream's serialized events, so that a segment, a gap or EOS keeps
+// its place between the utterances around it. The streaming task works through the queue.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <pockettts/tts_model.h>
+
+#include "text_input.h"
+
+namespace pockettts_gst {
+
+enum class ItemKind { kUtterance, kSegment, kGap, kEos };
+
+struct Item {
+  ItemKind kind = ItemKind::kUtterance;
+  std::string text;                             // kUtterance
+  GstClockTime pts = GST_CLOCK_TIME_NONE;       // kUtterance (where it starts), kGap
+  GstClockTime duration = GST_CLOCK_TIME_NONE;  // kGap
+  GstSegment segment;                           // kSegment
+  uint64_t epoch = 0;                           // the cancel epoch when it was dequeued
+
+  explicit Item(ItemKind k = ItemKind::kUtterance, std::string t = {})
+      : kind(k), text(std::move(t)) {
+    gst_segment_init(&segment, GST_FORMAT_UNDEFINED);
+  }
+};
+
+// Shared by the streaming task, upstream's streaming thread and the application's threads;
+// every member takes the queue's lock. A cancel or a flush bumps the cancel epoch: the
+// utterance dequeued under an older epoch stops.
+class InputQueue {
+ public:
+  // --- Any thread
+  void push(Item item);
+  // speak(): ahead of a queued EOS, so that in source mode it extends the speech. False once
+  // the stream has ended (EOS sent).
+  bool queue_spoken_text(std::string text);
+  // cancel(): drops the queued utterances (events stay) and stops the current one.
+  void cancel();
+  // What the streaming task last returned: upstream's chain function returns it.
+  GstFlowReturn flow() const;
+  bool source_mode() const;
+
+  // --- State changes and pad activation
+  // READY->PAUSED, before the task starts. Utterances queued with speak() stay queued.
+  void start_stream(bool source_mode, bool hold_until_playing);
+  // Source mode: the text property (when not blank) goes first, and the stream ends with EOS
+  // after what is queued. False when there is nothing to speak and nothing can come (not live).
+  bool queue_source_text(std::string text);
+  // A live element speaks only in PLAYING: items are held until then.
+  void set_playing(bool playing);
+  // Pad activation (flushing = false lets the task run) and deactivation (also cancels).
+  void set_flushing(bool flushing);
+  // PAUSED->READY: nothing is left to speak.
+  void clear();
+  // flush-start: drops everything and stops the current utterance.
+  void flush_start();
+  // flush-stop: the stream resumes; a source that was to end its stream still does.
+  void flush_stop();
+
+  // --- The streaming task
+  // Blocks for the next item (stamped with the current cancel epoch); none when flushing.
+  std::optional<Item> wait_for_item();
+  bool is_cancelled(uint64_t epoch) const;
+  // The utterance being generated, so that cancel and flush can stop it. Cancelled at once
+  // when a cancel or flush came since it was dequeued under `epoch`.
+  void set_current_stream(std::shared_ptr<pockettts::AudioChunkStream> stream, uint64_t epoch);
+  void clear_current_stream();
+  void record_flow(GstFlowReturn flow);
+  void mark_eos_sent();
+  // Before the EOS push: whoever sees the EOS must also see speak() refuse.
+  void mark_ended_with_eos();
+
+ private:
+  void queue_locked(Item item);
+  void cancel_current_locked();
+
+  mutable std::mutex lock_;
+  std::condition_variable cond_;
+  std::deque<Item> items_;
+  bool flushing_ = true;
+  bool hold_until_playing_ = false;
+  bool playing_ = false;
+  uint64_t cancel_epoch_ = 0;
+  std::shared_ptr<pockettts::AudioChunkStream> stream_;  // the utterance being generated
+  GstFlowReturn flow_ = GST_FLOW_OK;
+  bool eos_sent_ = false;
+  bool source_mode_ = true;  // nothing linked upstream: speak `text`, then EOS
+  bool source_eos_ = false;  // source mode ends with EOS (false: a live source awaiting speak)
+};
+
+// Text as upstream sends it, turned into queue items. Upstream's streaming thread only.
+class UpstreamText {
+ public:
+  UpstreamText();
+  // READY->PAUSED: no format or segment known until upstream says.
+  void reset();
+  void flush_stop();
+  void set_caps(GstCaps* caps);
+  // Timed text keeps upstream's timeline (queued as a segment item); a byte stream leaves
+  // ours (from 0).
+  void set_segment(GstEvent* event, InputQueue& queue);
+  // A timed buffer is one utterance; a byte stream (filesrc), cut anywhere, is split into
+  // paragraphs. Posts the error on `element` for text that is not UTF-8.
+  GstFlowReturn receive(GstElement* element, InputQueue& queue, GstBuffer* buffer);
+  // EOS: the last paragraph of a byte stream. False when it could not be queued.
+  bool finish(GstElement* element, InputQueue& queue);
+
+ private:
+  GstFlowReturn queue_text(GstElement* element, InputQueue& queue, std::string text,
+                           GstClockTime pts, GstClockTime duration);
+
+  bool markup_ = false;
+  GstSegment segment_;
+  ParagraphSplitter paragraphs_;
+};
+
+}  // namespace pockettts_gst

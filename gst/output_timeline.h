@@ -1,0 +1,74 @@
+// The element's output timeline: where the next sample goes, what downstream must receive
+// before it (stream-start, caps, segment), silence for the time nobody speaks, and buffers
+// timestamped from the sample count so they stay contiguous.
+#pragma once
+
+#include <gst/audio/audio.h>
+#include <gst/gst.h>
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+
+namespace pockettts_gst {
+
+// Pocket TTS models all run at 24 kHz; a model at another rate is refused at load time so
+// the caps stay true.
+inline constexpr int kSampleRate = 24000;
+
+// Only the streaming task uses it; the resets run while the task is stopped or paused. The
+// position query alone reads from other threads (position()).
+class OutputTimeline {
+ public:
+  OutputTimeline(GstElement* element, GstPad* srcpad);
+
+  // READY->PAUSED: a new stream from 0; stream-start, caps and segment are sent again.
+  void start_stream();
+  // flush-stop resets running time: positions restart at the segment start, and at 0 when
+  // `reset_segment` (a source has no upstream segment to come).
+  void restart_after_flush(bool reset_segment);
+  // Timed text keeps upstream's timeline: its segment replaces ours.
+  void set_segment(const GstSegment& segment);
+
+  // stream-start, caps and segment, in that order, before the first buffer.
+  GstFlowReturn start_output();
+  // One buffer of `count` samples at the cursor, in the negotiated format.
+  GstFlowReturn push_speech(const float* samples, size_t count);
+  // Silence flagged GAP up to `position`, in buffers of at most `max_samples_per_buffer`;
+  // stops early, with GST_FLOW_OK, once `cancelled` says so.
+  GstFlowReturn push_silence_until(GstClockTime position, size_t max_samples_per_buffer,
+                                   const std::function<bool()>& cancelled);
+  // Live: an utterance starts now on the clock, not where the previous one ended.
+  void follow_clock();
+
+  GstClockTime segment_start() const { return segment_.start; }
+  // Where the next sample goes.
+  GstClockTime cursor() const { return position_of(sample_offset_); }
+  // True when samples were already pushed beyond the first sample at or after `position`.
+  bool has_pushed_past(GstClockTime position) const {
+    return sample_offset_ > samples_until(position);
+  }
+  GstClockTime running_time_of(GstClockTime position) const;
+  // The end of the last buffer pushed (GST_CLOCK_TIME_NONE before the first); any thread.
+  GstClockTime position() const { return position_; }
+
+ private:
+  GstClockTime position_of(guint64 samples) const;
+  // The first sample at or after `position`.
+  guint64 samples_until(GstClockTime position) const;
+  bool negotiate();
+  // speech from `samples`, or silence flagged GAP when null.
+  GstFlowReturn push_samples(const float* samples, size_t count);
+
+  GstElement* const element_;
+  GstPad* const srcpad_;
+  GstSegment segment_;
+  bool need_stream_start_ = true;
+  bool need_segment_ = true;
+  bool discont_ = true;
+  GstAudioFormat format_ = GST_AUDIO_FORMAT_UNKNOWN;
+  guint64 sample_offset_ = 0;  // samples pushed since the segment start
+  std::atomic<GstClockTime> position_{GST_CLOCK_TIME_NONE};
+};
+
+}  // namespace pockettts_gst

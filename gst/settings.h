@@ -1,0 +1,42 @@
+// What the element's properties say, apart from the state the element builds from them, and
+// the property table: each property's name, blurb, range, default and the field it sets.
+//
+// Written from any thread behind the element's settings lock and copied when an utterance
+// starts, so a change never reaches the middle of one.
+#pragma once
+
+#include <glib-object.h>
+
+#include <string>
+
+#include <pockettts/tts_model.h>
+
+namespace pockettts_gst {
+
+inline constexpr gint64 kDefaultSeed = -1;
+inline constexpr const char* kDefaultDevice = "cpu";
+
+struct Settings {
+  std::string text;
+  std::string voice = pockettts::kDefaultVoice;
+  std::string model = pockettts::kDefaultVariant;
+  // temperature, lsd-decode-steps, noise-clamp (the property's 0 is unset), eos-threshold.
+  pockettts::SamplingOptions sampling;
+  int frames_after_eos = -1;  // -1: guessed from the text
+  int max_tokens = pockettts::kDefaultMaxTokensPerChunk;
+  gint64 seed = kDefaultSeed;  // -1: a new random seed per utterance
+  bool truncate_voice = false;
+  std::string device = kDefaultDevice;
+  int num_threads = 0;  // 0: the library's default (1)
+  pockettts::Precision precision = pockettts::Precision::kFp32;
+  bool is_live = false;
+};
+
+// class_init: installs every property of the element.
+void install_properties(GObjectClass* gobject_class);
+// set_property / get_property for the field property `prop_id` holds; false for an id that is
+// not one of ours.
+bool set_setting(Settings& settings, guint prop_id, const GValue* value);
+bool get_setting(const Settings& settings, guint prop_id, GValue* value);
+
+}  // namespace pockettts_gst

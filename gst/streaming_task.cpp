@@ -1,0 +1,197 @@
+#include "streaming_task.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pockettts/error.h>
+
+#include "diagnostics.h"
+#include "element_state.h"
+
+namespace pockettts_gst {
+
+namespace {
+
+void post_element_message(GstPocketTts* self, GstStructure* structure) {
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));
+}
+
+// Before an utterance that has a time of its own: silence until then, or an overrun message
+// when the previous speech ran past it. `*scheduled` is that time (NONE: untimed).
+GstFlowReturn silence_until_scheduled(GstPocketTts* self, const Item& item,
+                                      GstClockTime* scheduled) {
+  PocketTtsPrivate& p = *self->priv;
+  OutputTimeline& out = p.output;
+  *scheduled = GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID(item.pts)) return GST_FLOW_OK;
+
+  *scheduled = std::max<GstClockTime>(item.pts, out.segment_start());
+  const GstClockTime cursor = out.cursor();
+  if (*scheduled > cursor) {
+    return out.push_silence_until(*scheduled, p.model_and_voice.frame_size(),
+                                  [&p, &item] { return p.input.is_cancelled(item.epoch); });
+  }
+  if (out.has_pushed_past(*scheduled)) {
+    const GstClockTime lateness = cursor - *scheduled;
+    GST_INFO_OBJECT(self,
+                    "overrun: \"%s\" was due at %" GST_TIME_FORMAT
+                    " but the previous speech ran until %" GST_TIME_FORMAT " (%" GST_TIME_FORMAT
+                    " late)",
+                    item.text.c_str(), GST_TIME_ARGS(*scheduled), GST_TIME_ARGS(cursor),
+                    GST_TIME_ARGS(lateness));
+    post_element_message(
+        self,
+        gst_structure_new("pockettts-overrun", "text", G_TYPE_STRING, item.text.c_str(),
+                          "scheduled-running-time", G_TYPE_UINT64, out.running_time_of(*scheduled),
+                          "running-time", G_TYPE_UINT64, out.running_time_of(cursor), "lateness",
+                          G_TYPE_UINT64, lateness, nullptr));
+  }
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
+  PocketTtsPrivate& p = *self->priv;
+  OutputTimeline& out = p.output;
+  const Settings s = copy_settings(self);
+  if (!p.model_and_voice.prepare(GST_ELEMENT(self), s)) return kFlowPostedError;
+
+  GstFlowReturn ret = out.start_output();
+  if (ret != GST_FLOW_OK) return ret;
+  if (p.live) out.follow_clock();
+
+  GstClockTime scheduled;
+  ret = silence_until_scheduled(self, item, &scheduled);
+  if (ret != GST_FLOW_OK) return ret;
+  if (p.input.is_cancelled(item.epoch)) return GST_FLOW_OK;
+
+  const GstClockTime start = out.cursor();
+  GST_DEBUG_OBJECT(self, "speaking \"%s\" at %" GST_TIME_FORMAT, item.text.c_str(),
+                   GST_TIME_ARGS(start));
+  post_element_message(
+      self,
+      gst_structure_new(
+          "pockettts-utterance-start", "text", G_TYPE_STRING, item.text.c_str(), "running-time",
+          G_TYPE_UINT64, out.running_time_of(start), "scheduled-running-time", G_TYPE_UINT64,
+          GST_CLOCK_TIME_IS_VALID(scheduled) ? out.running_time_of(scheduled) : GST_CLOCK_TIME_NONE,
+          nullptr));
+
+  const auto requested = std::chrono::steady_clock::now();
+  std::shared_ptr<pockettts::AudioChunkStream> stream;
+  try {
+    stream = p.model_and_voice.generate(item.text, s);
+  } catch (const std::exception& e) {
+    POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+               std::string("Could not speak \"") + item.text + "\": " + e.what(), "");
+    return kFlowPostedError;
+  }
+  p.input.set_current_stream(stream, item.epoch);
+
+  bool cancelled = false;
+  guint frames = 0;
+  std::vector<float> chunk;
+  while (ret == GST_FLOW_OK) {
+    try {
+      if (!stream->next(chunk)) break;
+    } catch (const pockettts::Error& e) {
+      if (e.code() == pockettts::ErrorCode::kCancelled) {
+        cancelled = true;
+      } else {
+        POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                   std::string("Could not speak \"") + item.text + "\": " + e.what(), "");
+        ret = kFlowPostedError;
+      }
+      break;
+    } catch (const std::exception& e) {
+      POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+                 std::string("Could not speak \"") + item.text + "\": " + e.what(), "");
+      ret = kFlowPostedError;
+      break;
+    }
+    if (frames == 0) {
+      p.latency.record(GST_ELEMENT(self), p.live,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::steady_clock::now() - requested)
+                           .count());
+    }
+    ret = out.push_speech(chunk.data(), chunk.size());
+    ++frames;
+    // The chunk that was already decoded when cancel() came is the last one.
+    if (ret == GST_FLOW_OK && p.input.is_cancelled(item.epoch)) {
+      cancelled = true;
+      break;
+    }
+  }
+  p.input.clear_current_stream();
+  stream.reset();  // joins the generator threads, done or cancelled
+
+  const GstClockTime end = out.cursor();
+  GST_DEBUG_OBJECT(self, "spoke %u frames of \"%s\"%s", frames, item.text.c_str(),
+                   cancelled ? " (cancelled)" : "");
+  post_element_message(
+      self, gst_structure_new("pockettts-utterance-end", "text", G_TYPE_STRING, item.text.c_str(),
+                              "start-running-time", G_TYPE_UINT64, out.running_time_of(start),
+                              "running-time", G_TYPE_UINT64, out.running_time_of(end), "frames",
+                              G_TYPE_UINT, frames, "cancelled", G_TYPE_BOOLEAN,
+                              static_cast<gboolean>(cancelled || ret != GST_FLOW_OK), nullptr));
+  return ret;
+}
+
+void pause_after(GstPocketTts* self, GstFlowReturn ret) {
+  PocketTtsPrivate& p = *self->priv;
+  GST_DEBUG_OBJECT(self, "pausing task: %s", gst_flow_get_name(ret));
+  p.input.record_flow(ret);
+  gst_pad_pause_task(self->srcpad);
+  if (ret == GST_FLOW_FLUSHING) return;
+  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+    if (ret != kFlowPostedError) GST_ELEMENT_FLOW_ERROR(self, ret);
+  }
+  p.input.mark_eos_sent();
+  // Downstream EOS or an error: end the stream so sinks do not wait forever.
+  gst_pad_push_event(self->srcpad, gst_event_new_eos());
+}
+
+}  // namespace
+
+void stream_next_item(gpointer element) {
+  GstPocketTts* self = GST_POCKET_TTS(element);
+  PocketTtsPrivate& p = *self->priv;
+  std::optional<Item> next = p.input.wait_for_item();
+  if (!next) {
+    gst_pad_pause_task(self->srcpad);
+    return;
+  }
+  const Item& item = *next;
+
+  GstFlowReturn ret = GST_FLOW_OK;
+  switch (item.kind) {
+    case ItemKind::kSegment:
+      p.output.set_segment(item.segment);
+      break;
+    case ItemKind::kGap:
+      ret = p.output.start_output();
+      if (ret == GST_FLOW_OK) {
+        ret = p.output.push_silence_until(item.pts + item.duration, p.model_and_voice.frame_size(),
+                                          [&p, &item] { return p.input.is_cancelled(item.epoch); });
+      }
+      break;
+    case ItemKind::kEos:
+      ret = p.output.start_output();
+      if (ret != GST_FLOW_OK) break;
+      GST_DEBUG_OBJECT(self, "all text spoken, sending EOS");
+      p.input.mark_ended_with_eos();
+      gst_pad_push_event(self->srcpad, gst_event_new_eos());
+      gst_pad_pause_task(self->srcpad);
+      return;
+    case ItemKind::kUtterance:
+      ret = speak_utterance(self, item);
+      break;
+  }
+  if (ret != GST_FLOW_OK) pause_after(self, ret);
+}
+
+}  // namespace pockettts_gst
