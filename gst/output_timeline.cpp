@@ -4,19 +4,13 @@
 #include <cmath>
 #include <cstring>
 
+#include <pockettts/audio.h>
+
 #include "diagnostics.h"
 
 namespace pockettts_gst {
 
 namespace {
-
-// The one float -> S16 conversion of the element; to be replaced by pockettts::float_to_s16
-// once the library exports it. Truncation toward zero after scaling by 32767, as the
-// reference's WAV writer does.
-gint16 float_to_s16(float x) {
-  const float clamped = std::isnan(x) ? 0.0f : std::clamp(x, -1.0f, 1.0f);
-  return static_cast<gint16>(clamped * 32767.0f);
-}
 
 GstCaps* caps_for_format(GstAudioFormat format) {
   GstAudioInfo info;
@@ -130,7 +124,7 @@ GstFlowReturn OutputTimeline::push_samples(const float* samples, size_t count) {
     std::memset(map.data, 0, map.size);
   } else if (s16) {
     auto* out = reinterpret_cast<gint16*>(map.data);
-    for (size_t i = 0; i < count; ++i) out[i] = GINT16_TO_LE(float_to_s16(samples[i]));
+    for (size_t i = 0; i < count; ++i) out[i] = GINT16_TO_LE(pockettts::float_to_s16(samples[i]));
   } else {
     auto* out = reinterpret_cast<guint32*>(map.data);
     for (size_t i = 0; i < count; ++i) {

@@ -57,10 +57,12 @@ void install_properties(GObjectClass* gobject_class) {
   g_object_class_install_property(
       gobject_class, PROP_VOICE,
       g_param_spec_string("voice", "Voice",
-                          "Voice to speak with: a predefined voice (alba, marius, javert, jean, "
-                          "fantine, cosette, eponine, azelma), an audio file path or URI to "
-                          "clone, or a .safetensors voice file. A change applies to the next "
-                          "utterance",
+                          g_intern_string(("Voice to speak with: a predefined voice (" +
+                                           pockettts::predefined_voice_list() +
+                                           "), an audio file path or URI to clone, or a "
+                                           ".safetensors voice file. A change applies to the "
+                                           "next utterance")
+                                              .c_str()),
                           pockettts::kDefaultVoice, flags));
   g_object_class_install_property(
       gobject_class, PROP_MODEL,

@@ -32,6 +32,7 @@
 #include <pockettts/audio_decoder.h>
 #include <pockettts/error.h>
 #include <pockettts/tts_model.h>
+#include <pockettts/voices.h>
 #include <pockettts/wav_writer.h>
 
 #ifndef POCKETTTS_VERSION
@@ -530,6 +531,10 @@ int run_check_model(const ParsedArgs& args) {
 // Commands and help
 
 const std::vector<Command>& commands() {
+  static const std::string voice_help = "predefined voice (" + pockettts::predefined_voice_list() +
+                                        "), audio file or URL to clone, or .safetensors voice "
+                                        "(default: " +
+                                        pockettts::kDefaultVoice + ")";
   static const std::vector<Command> all = {
       {"generate",
        "",
@@ -539,9 +544,7 @@ const std::vector<Command>& commands() {
        {
            {"text", nullptr, "TEXT",
             "text to speak; '-' reads it from stdin (default: a greeting)"},
-           {"voice", nullptr, "VOICE",
-            "predefined voice (alba, marius, javert, jean, fantine, cosette, eponine, azelma), "
-            "audio file or URL to clone, or .safetensors voice (default: alba)"},
+           {"voice", nullptr, "VOICE", voice_help.c_str()},
            kConfigOption,
            {"temperature", nullptr, "T", "sampling temperature, 0 = deterministic (default: 0.7)"},
            {"lsd-decode-steps", nullptr, "N", "flow decoding steps per frame (default: 1)"},

@@ -163,8 +163,8 @@ std::optional<std::string> resolve_optional(const std::optional<std::string>& va
   return resolve_path(*value, base_dir);
 }
 
-FlowLMConfig read_flow_lm(MappingReader m, const fs::path& base_dir) {
-  FlowLMConfig c;
+FlowLmConfig read_flow_lm(MappingReader m, const fs::path& base_dir) {
+  FlowLmConfig c;
   c.dtype = m.text("dtype");
   {
     MappingReader f = m.child("flow");

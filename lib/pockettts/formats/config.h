@@ -13,7 +13,7 @@ struct FlowConfig {
   int depth = 0;
 };
 
-struct FlowLMTransformerConfig {
+struct FlowLmTransformerConfig {
   int hidden_scale = 0;
   int max_period = 0;
   int d_model = 0;
@@ -28,15 +28,15 @@ struct LookupTableConfig {
   std::string tokenizer_path;  // resolved: absolute path or URI
 };
 
-struct FlowLMConfig {
+struct FlowLmConfig {
   std::string dtype;
   FlowConfig flow;
-  FlowLMTransformerConfig transformer;
+  FlowLmTransformerConfig transformer;
   LookupTableConfig lookup_table;
   std::optional<std::string> weights_path;
 };
 
-struct SEANetConfig {
+struct SeanetConfig {
   int dimension = 0;
   int channels = 0;
   int n_filters = 0;
@@ -72,14 +72,14 @@ struct MimiConfig {
   int sample_rate = 0;
   int channels = 0;
   double frame_rate = 0;
-  SEANetConfig seanet;
+  SeanetConfig seanet;
   MimiTransformerConfig transformer;
   QuantizerConfig quantizer;
   std::optional<std::string> weights_path;
 };
 
 struct Config {
-  FlowLMConfig flow_lm;
+  FlowLmConfig flow_lm;
   MimiConfig mimi;
   std::optional<std::string> weights_path;                        // resolved
   std::optional<std::string> weights_path_without_voice_cloning;  // resolved

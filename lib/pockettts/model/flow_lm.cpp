@@ -20,7 +20,7 @@ FlowLmState FlowLmState::clone() const {
   return copy;
 }
 
-FlowLm::FlowLm(const WeightPath& vb, const FlowLMConfig& c, int64_t latent_dim, int64_t speaker_dim)
+FlowLm::FlowLm(const WeightPath& vb, const FlowLmConfig& c, int64_t latent_dim, int64_t speaker_dim)
     : d_model_(c.transformer.d_model),
       ldim_(latent_dim),
       num_heads_(c.transformer.num_heads),

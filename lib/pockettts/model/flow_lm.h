@@ -54,7 +54,7 @@ struct FlowStepWorkspace {
 
 class FlowLm {
  public:
-  FlowLm(const WeightPath& vb, const FlowLMConfig& config, int64_t latent_dim, int64_t speaker_dim);
+  FlowLm(const WeightPath& vb, const FlowLmConfig& config, int64_t latent_dim, int64_t speaker_dim);
 
   FlowLmState init_state(int64_t capacity) const;
 

@@ -10,7 +10,7 @@ namespace pockettts {
 
 namespace {
 
-int64_t hop_length(const SEANetConfig& c) {
+int64_t hop_length(const SeanetConfig& c) {
   int64_t hop = 1;
   for (int r : c.ratios) hop *= r;
   return hop;

@@ -14,7 +14,7 @@ struct ModuleIndex {
 };
 }  // namespace
 
-StreamingConv1d::PadMode seanet_pad_mode(const SEANetConfig& config) {
+StreamingConv1d::PadMode seanet_pad_mode(const SeanetConfig& config) {
   if (config.pad_mode == "constant") return StreamingConv1d::PadMode::kConstant;
   if (config.pad_mode == "replicate") return StreamingConv1d::PadMode::kReplicate;
   throw Error(ErrorCode::kInvalidData,
@@ -42,7 +42,7 @@ void SeanetResnetBlock::release_pages() const {
   conv2_.release_pages();
 }
 
-SeanetEncoder::SeanetEncoder(const WeightPath& vb, const SEANetConfig& c) {
+SeanetEncoder::SeanetEncoder(const WeightPath& vb, const SeanetConfig& c) {
   const auto pad = seanet_pad_mode(c);
   WeightPath model = vb.pp("model");
   ModuleIndex index;

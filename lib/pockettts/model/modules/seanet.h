@@ -14,7 +14,7 @@ namespace pockettts {
 
 // The convolutions' padding from seanet.pad_mode; Error(kInvalidData) unless "constant" or
 // "replicate" (the modes of the reference's streaming convolutions).
-StreamingConv1d::PadMode seanet_pad_mode(const SEANetConfig& config);
+StreamingConv1d::PadMode seanet_pad_mode(const SeanetConfig& config);
 
 class SeanetResnetBlock {
  public:
@@ -33,7 +33,7 @@ using SeanetState = std::vector<std::variant<ConvState, std::vector<ConvState>>>
 
 class SeanetEncoder {
  public:
-  SeanetEncoder(const WeightPath& vb, const SEANetConfig& config);
+  SeanetEncoder(const WeightPath& vb, const SeanetConfig& config);
   SeanetState init_state(int64_t batch) const;
   // x: [B, channels, T], T a multiple of the hop length. With a state, consecutive calls on
   // consecutive pieces give the output of one call on the whole signal.

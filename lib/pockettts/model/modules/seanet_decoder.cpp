@@ -21,7 +21,7 @@ float* input_rows(const WindowConv& conv, std::vector<float>& window) {
 
 // The reference's nn.Sequential indices: model.0 the first conv, then per ratio an ELU, the
 // upsampling, the residual units; an ELU and the last conv.
-SeanetDecoder::SeanetDecoder(const WeightPath& vb, const SEANetConfig& c)
+SeanetDecoder::SeanetDecoder(const WeightPath& vb, const SeanetConfig& c)
     : first_(WindowConv::conv(vb.pp("model").pp(0), c.dimension,
                               (int64_t{1} << c.ratios.size()) * c.n_filters, c.kernel_size, 1,
                               seanet_pad_mode(c))),

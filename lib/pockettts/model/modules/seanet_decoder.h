@@ -26,7 +26,7 @@ struct SeanetDecoderState {
 
 class SeanetDecoder {
  public:
-  SeanetDecoder(const WeightPath& vb, const SEANetConfig& config);
+  SeanetDecoder(const WeightPath& vb, const SeanetConfig& config);
 
   SeanetDecoderState init_state(int64_t steps) const;
   // z: [steps, dimension] channels-last -> audio [steps * hop_length(), channels] channels-last.
