@@ -7,6 +7,8 @@
 
 #include <libsoup/soup.h>
 
+#include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>

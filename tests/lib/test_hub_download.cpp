@@ -428,6 +428,7 @@ START_TEST(test_progress_reports_start_bytes_and_done) {
   ck_assert(events.front().stage == DownloadProgress::Stage::kStart);
   ck_assert(events.back().stage == DownloadProgress::Stage::kDone);
   ASSERT_STR_EQ(events.front().file, "org/repo/weights.safetensors");
+  ck_assert(events.front().total.has_value() && *events.front().total == size);
   assert_contains(events.front().url, f.hub.storage().url());
   uint64_t previous = 0;
   for (size_t i = 1; i + 1 < events.size(); ++i) {

@@ -12,7 +12,7 @@ namespace pockettts {
 
 struct DownloadProgress {
   enum class Stage {
-    kStart,    // the transfer begins (total known when the server said it)
+    kStart,    // the transfer begins (total known for hub files: their metadata has it)
     kReceive,  // more bytes arrived
     kDone,     // the file is complete, verified and in its final place
     kFailed,   // the transfer stopped; `error` says why

@@ -182,8 +182,8 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
     const char* location = soup_message_headers_get_one(in, "Location");
     std::string target;
     if (location != nullptr) {
-      GUri* uri = g_uri_parse_relative(soup_message_get_uri(message), location, kHttpUriFlags,
-                                       nullptr);
+      GUri* uri =
+          g_uri_parse_relative(soup_message_get_uri(message), location, kHttpUriFlags, nullptr);
       if (uri != nullptr) {
         gchar* text = g_uri_to_string(uri);
         target = text;

@@ -40,6 +40,7 @@ struct HttpRequest {
   double timeout_seconds = 10;  // connecting, and each wait for data
 };
 
+// Valid while the HttpClient that sent it lives.
 class HttpResponse {
  public:
   HttpResponse();

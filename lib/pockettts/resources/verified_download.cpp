@@ -39,6 +39,7 @@ void download_verified(HttpClient& client, const HttpRequest& request,
   DownloadProgress progress;
   progress.file = file;
   progress.url = request.url;
+  progress.total = expected.size;
   auto report = [&](DownloadProgress::Stage stage) {
     progress.stage = stage;
     if (options.progress) options.progress(progress);
