@@ -173,6 +173,12 @@ class TestHub {
     std::lock_guard<std::mutex> lock(mutex_);
     files_.at(key).fault = fault;
   }
+  // Requests for `from` (org/repo) are redirected to `to`, with a relative Location, as the hub
+  // does for a renamed repository.
+  void rename(const std::string& from, const std::string& to) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    renames_[from] = to;
+  }
   HubFile file(const std::string& key) const {
     std::lock_guard<std::mutex> lock(mutex_);
     return files_.at(key);
@@ -228,6 +234,12 @@ class TestHub {
     HubFile file;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      const auto renamed = renames_.find(repo);
+      if (renamed != renames_.end()) {
+        set_header(m, "Location", "/" + renamed->second + request.path.substr(at));
+        soup_server_message_set_status(m, 307, nullptr);
+        return;
+      }
       const auto found = files_.find(key);
       if (found == files_.end() || (revision != "main" && revision != kCommit)) {
         set_header(m, "X-Error-Code", "EntryNotFound");
@@ -292,6 +304,7 @@ class TestHub {
 
   mutable std::mutex mutex_;
   std::map<std::string, HubFile> files_;
+  std::map<std::string, std::string> renames_;
   // Declared after what their handlers use: they stop (join their thread) first.
   LoopbackServer storage_;
   LoopbackServer hub_;

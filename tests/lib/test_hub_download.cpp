@@ -19,6 +19,7 @@
 
 #include "pockettts/error.h"
 #include "pockettts/resources.h"
+#include "resources/http_client.h"
 #include "resources/partial_file.h"
 #include "resources/url_cache.h"
 
@@ -238,6 +239,42 @@ START_TEST(test_token_goes_to_the_hub_and_never_to_the_storage_host) {
   write_bytes(f.root + "/hf-home/token", "hf_from_login\n");
   pockettts::resolve_resource("hf://org/repo/config.yaml");
   ASSERT_STR_EQ(f.hub.hub().requests().back().headers.at("authorization"), "Bearer hf_from_login");
+}
+END_TEST
+
+START_TEST(test_renamed_repository_is_followed_with_the_token) {
+  Fixture f;
+  setenv("HF_TOKEN", "hf_secret", 1);
+  f.hub.rename("org/old-name", "org/repo");
+  const std::string path = pockettts::resolve_resource("hf://org/old-name/weights.safetensors");
+  // Stored under the name asked for, as huggingface_hub does.
+  ASSERT_STR_EQ(path,
+                f.cache + "/models--org--old-name/snapshots/" + kCommit + "/weights.safetensors");
+  ck_assert(read_text_file(path) == large_content());
+  const auto requests = f.hub.hub().requests();
+  ck_assert_int_eq(requests.size(), 2);  // HEAD old name -> 307 -> HEAD new name
+  ASSERT_STR_EQ(requests[1].path, "/org/repo/resolve/main/weights.safetensors");
+  ASSERT_STR_EQ(requests[1].headers.at("authorization"), "Bearer hf_secret");
+}
+END_TEST
+
+START_TEST(test_client_drops_authorization_on_a_redirect_to_another_host) {
+  Fixture f;
+  pockettts::HttpClient client;
+  pockettts::HttpRequest request;
+  request.url = f.hub.endpoint() + "/org/repo/resolve/main/weights.safetensors";
+  request.headers.set("Authorization", "Bearer hf_secret");
+  pockettts::HttpResponse response = client.send(request);
+  ck_assert_int_eq(response.status, 200);
+  assert_contains(response.url, f.hub.storage().url());
+  ck_assert_int_eq(*response.content_length(), large_content().size());
+  ASSERT_STR_EQ(f.hub.hub().requests().at(0).headers.at("authorization"), "Bearer hf_secret");
+  ck_assert(!f.hub.storage().requests().at(0).has("authorization"));
+  // Without following, the redirect itself comes back, its Location made absolute.
+  request.redirects = pockettts::RedirectPolicy::kNone;
+  response = client.send(request);
+  ck_assert_int_eq(response.status, 302);
+  assert_contains(response.location, f.hub.storage().url() + "/blobs/");
 }
 END_TEST
 
@@ -475,6 +512,8 @@ int main() {
   tcase_add_test(hub, test_gated_repository_is_permission_denied_with_how_to_get_access);
   tcase_add_test(hub, test_token_goes_to_the_hub_and_never_to_the_storage_host);
   tcase_add_test(hub, test_no_token_sends_no_authorization);
+  tcase_add_test(hub, test_renamed_repository_is_followed_with_the_token);
+  tcase_add_test(hub, test_client_drops_authorization_on_a_redirect_to_another_host);
   suite_add_tcase(suite, hub);
   TCase* integrity = tcase_create("integrity");
   tcase_set_timeout(integrity, 60);
