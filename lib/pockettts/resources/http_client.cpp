@@ -2,6 +2,7 @@
 
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -155,6 +156,7 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
                            static_cast<guint>(std::max(1.0, std::ceil(request.timeout_seconds))));
   std::string method = request.method;
   std::string url = request.url;
+  bool left_origin = false;
   for (int hop = 0; hop <= kMaxRedirects; ++hop) {
     SoupMessage* message =
         is_http(url_origin(url)) ? soup_message_new(method.c_str(), url.c_str()) : nullptr;
@@ -162,12 +164,13 @@ HttpResponse HttpClient::send(const HttpRequest& request) {
       throw Error(ErrorCode::kNetwork,
                   request.url + " redirects to '" + url + "', which is not an http(s) URL");
     }
-    // Redirects are followed here, not by libsoup, to decide which headers go to the next host.
+    // Redirects are followed here, not by libsoup, to decide which headers go to the next host:
+    // once the chain has left the first origin, the credentials stay behind for good.
     soup_message_add_flags(message, SOUP_MESSAGE_NO_REDIRECT);
-    const bool same_origin = url_origin(url) == first_origin;
+    left_origin = left_origin || url_origin(url) != first_origin;
     SoupMessageHeaders* out = soup_message_get_request_headers(message);
     for (const auto& [name, value] : request.headers.all()) {
-      if (!same_origin && same_name(name, "Authorization")) continue;
+      if (left_origin && same_name(name, "Authorization")) continue;
       soup_message_headers_replace(out, name.c_str(), value.c_str());
     }
 
