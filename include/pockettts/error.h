@@ -8,12 +8,14 @@
 namespace pockettts {
 
 enum class ErrorCode {
-  kNotFound,         // a file, voice or resource does not exist
-  kInvalidData,      // a file exists but its content is corrupt, truncated or mis-shaped
-  kInvalidArgument,  // the caller passed something unusable (empty text, bad option)
-  kUnsupported,      // the request is valid but cannot be served (e.g. no voice cloning)
-  kCancelled,        // the operation was cancelled by the caller
-  kInternal,         // a bug or an unexpected failure in a lower library
+  kNotFound,          // a file, voice or resource does not exist
+  kInvalidData,       // a file exists but its content is corrupt, truncated or mis-shaped
+  kInvalidArgument,   // the caller passed something unusable (empty text, bad option)
+  kUnsupported,       // the request is valid but cannot be served (e.g. no voice cloning)
+  kCancelled,         // the operation was cancelled by the caller
+  kInternal,          // a bug or an unexpected failure in a lower library
+  kPermissionDenied,  // the server refused access (HTTP 401/403: a gated or private repository)
+  kNetwork,           // a remote file could not be fetched (unreachable, timeout, cut, 5xx)
 };
 
 class Error : public std::runtime_error {

@@ -31,9 +31,13 @@ std::string resolve_weights(const Config& config, bool& has_voice_cloning) {
     has_voice_cloning = true;
     return resolve_resource(*config.weights_path);
   } catch (const Error& error) {
-    if (!config.weights_path_without_voice_cloning) throw;
-    log_info(std::string("weights with voice cloning unavailable (") + error.what() +
-             "); using the weights without voice cloning");
+    if (!config.weights_path_without_voice_cloning || error.code() == ErrorCode::kCancelled) throw;
+    // As the reference: no access to the gated weights is no reason to fail, only to lose
+    // cloning. Logged at info level, not as a warning: a user without a token is no fault, and
+    // GStreamer's checks make warnings fatal.
+    log_info("the weights with voice cloning (" + *config.weights_path + ") are unavailable: " +
+             error.what() + "; loading the weights without voice cloning (" +
+             *config.weights_path_without_voice_cloning + ")");
     has_voice_cloning = false;
     return resolve_resource(*config.weights_path_without_voice_cloning);
   }

@@ -58,8 +58,9 @@ void require_voice_cloning(const Engine& engine) {
   if (engine.has_voice_cloning) return;
   throw Error(ErrorCode::kUnsupported,
               "voice cloning needs the weights of kyutai/pocket-tts, which could not be loaded "
-              "(they are gated: accept the terms on the Hugging Face hub and log in); without "
-              "them use a predefined voice (" +
+              "(they are gated: accept the terms on https://huggingface.co/kyutai/pocket-tts, "
+              "then set HF_TOKEN or run `huggingface-cli login`, and load the model again); "
+              "without them use a predefined voice (" +
                   predefined_voice_list() + ") or a .safetensors voice file");
 }
 

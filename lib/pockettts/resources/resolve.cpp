@@ -9,6 +9,11 @@
 
 #include <pockettts/error.h>
 
+#include "resources/hub_cache.h"
+#include "resources/hub_download.h"
+#include "resources/hub_environment.h"
+#include "resources/url_cache.h"
+
 namespace fs = std::filesystem;
 
 namespace pockettts {
@@ -29,14 +34,6 @@ std::string env_or_empty(const char* name) {
 std::string expand_home(const std::string& path) {
   if (path == "~" || starts_with(path, "~/")) return g_get_home_dir() + path.substr(1);
   return path;
-}
-
-bool is_commit_hash(const std::string& revision) {
-  if (revision.size() != 40) return false;
-  for (char c : revision) {
-    if (!g_ascii_isxdigit(c) || g_ascii_isupper(c)) return false;
-  }
-  return true;
 }
 
 // A path segment that could escape the cache folder or is empty.
@@ -60,11 +57,7 @@ bool file_exists(const fs::path& path) {
 }
 
 fs::path repo_folder(const HfReference& ref) {
-  std::string name = "models--" + ref.repo_id;
-  for (size_t at = name.find('/'); at != std::string::npos; at = name.find('/', at)) {
-    name.replace(at, 1, "--");
-  }
-  return fs::path(hf_hub_cache_dir()) / name;
+  return HubRepoCache(hf_hub_cache_dir(), ref.repo_id).folder();
 }
 
 // Where `ref` lives in the cache (whether or not it is there), or why that cannot be known:
@@ -88,21 +81,12 @@ CacheLookup look_up(const HfReference& ref) {
   return {repo / "snapshots" / commit / ref.filename, ""};
 }
 
-std::string offline_note() {
-  const std::string offline = env_or_empty("HF_HUB_OFFLINE");
-  if (!offline.empty() && offline != "0" && offline != "false" && offline != "no") {
-    return " (HF_HUB_OFFLINE is set: it would not be downloaded anyway)";
-  }
-  return "";
-}
-
-// The place a download step goes: today nothing is fetched, so the error says where to put the
-// file by hand.
+// Offline, the error says where the file was looked for, so that it can be put there by hand.
 [[noreturn]] void fail_not_cached(const std::string& uri, const CacheLookup& lookup) {
   std::string message =
       uri + " is not in the Hugging Face cache: looked for " + lookup.path.string();
   if (!lookup.problem.empty()) message += "; " + lookup.problem;
-  message += "; downloading is not implemented yet" + offline_note();
+  message += "; offline mode is on (HF_HUB_OFFLINE is set), so it is not downloaded";
   throw Error(ErrorCode::kNotFound, message);
 }
 
@@ -153,7 +137,7 @@ bool is_remote_reference(const std::string& uri) {
   return starts_with(uri, kHfScheme) || starts_with(uri, "http://") || starts_with(uri, "https://");
 }
 
-std::string resolve_resource(const std::string& uri) {
+std::string resolve_resource(const std::string& uri, const DownloadOptions& options) {
   if (uri.empty()) throw Error(ErrorCode::kInvalidArgument, "empty resource path");
 
   if (starts_with(uri, kHfScheme)) {
@@ -163,17 +147,16 @@ std::string resolve_resource(const std::string& uri) {
                   "malformed Hugging Face reference '" + uri +
                       "': expected hf://org/repo/path/in/repo or hf://org/repo/path@revision");
     }
-    const CacheLookup lookup = look_up(*ref);
-    if (lookup.problem.empty() && file_exists(lookup.path)) return lookup.path.string();
-    fail_not_cached(uri, lookup);
+    const HubEnvironment env = hub_environment();
+    if (env.offline) {
+      const CacheLookup lookup = look_up(*ref);
+      if (lookup.problem.empty() && file_exists(lookup.path)) return lookup.path.string();
+      fail_not_cached(uri, lookup);
+    }
+    return hub_download(*ref, env, options);
   }
 
-  if (starts_with(uri, "http://") || starts_with(uri, "https://")) {
-    throw Error(ErrorCode::kUnsupported, "cannot fetch " + uri +
-                                             ": downloading is not implemented yet; download "
-                                             "it yourself and pass the local path" +
-                                             offline_note());
-  }
+  if (starts_with(uri, "http://") || starts_with(uri, "https://")) return fetch_url(uri, options);
 
   std::string path = uri;
   if (starts_with(uri, "file:")) {

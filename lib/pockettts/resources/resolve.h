@@ -1,9 +1,11 @@
-// Turning a resource reference into a local file: local paths, file:// URIs, and hf://
-// references resolved in the standard Hugging Face hub cache.
+// Turning a resource reference into a local file: local paths, file:// URIs, hf:// references
+// in the standard Hugging Face hub cache (downloaded when missing), http(s):// URLs in ours.
 #pragma once
 
 #include <optional>
 #include <string>
+
+#include "resources/download_progress.h"
 
 namespace pockettts {
 
@@ -25,9 +27,12 @@ std::optional<std::string> find_in_hf_cache(const HfReference& ref);
 
 bool is_remote_reference(const std::string& uri);  // hf://, http://, https://
 
-// Returns a local path for `uri`: a local path (checked to exist), file://, or hf:// found in
-// the cache. Throws Error(kNotFound) saying where it looked, and Error(kUnsupported) for
-// http(s):// until downloading is implemented.
-std::string resolve_resource(const std::string& uri);
+// Returns a local path for `uri`: a local path (checked to exist), file://, hf:// from the hub
+// cache (see resources/hub_download.h), http(s):// from the URL cache (resources/url_cache.h);
+// what is missing is downloaded unless HF_HUB_OFFLINE is set, reporting to `options.progress`.
+// Throws Error: kNotFound saying where it looked (a 404 names the URL; offline mode says so),
+// kPermissionDenied (401/403: gated or private), kNetwork (naming the host and the cause),
+// kInvalidData (a download of the wrong size or sha256), kCancelled.
+std::string resolve_resource(const std::string& uri, const DownloadOptions& options = {});
 
 }  // namespace pockettts
