@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include <pockettts/download.h>
+
 namespace pockettts {
 
 inline constexpr const char* kDefaultVariant = "b6369a24";
@@ -39,6 +41,9 @@ struct LoadOptions {
   SamplingOptions sampling;  // the reference's load_model(temp, lsd_decode_steps, ...)
   std::string device = "cpu";
   Precision precision = Precision::kFp32;
+  // Watches and stops the downloads of the config, tokenizer and weights while loading. Used
+  // only during load_model (the model keeps no callback).
+  DownloadOptions download;
   // Benchmarks and tests: weights drawn at random from this seed instead of read from the
   // config's weights file (the tokenizer is still the config's).
   std::optional<uint64_t> random_weights_seed;

@@ -3,6 +3,7 @@
 
 #include <pockettts/audio.h>
 #include <pockettts/audio_decoder.h>
+#include <pockettts/download.h>
 #include <pockettts/error.h>
 #include <pockettts/options.h>
 #include <pockettts/text.h>

@@ -77,7 +77,9 @@ class TTSModel {
   // `source` is a predefined voice name (alba, marius, ...), an audio file path or URI of any
   // format GStreamer decodes, an hf:// or https:// URL, or a `.safetensors` voice file (either
   // the `audio_prompt` format or an exported model state). `truncate` keeps the first 30 s.
-  VoiceState get_state_for_audio_prompt(const std::string& source, bool truncate = false) const;
+  // Remote sources are downloaded when missing from the cache (`download` watches that).
+  VoiceState get_state_for_audio_prompt(const std::string& source, bool truncate = false,
+                                        const DownloadOptions& download = {}) const;
   // Audio already at the model's sample rate; channels are averaged.
   VoiceState get_state_for_audio_prompt(const Audio& audio, bool truncate = false) const;
 

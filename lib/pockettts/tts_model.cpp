@@ -60,9 +60,11 @@ int TTSModel::frame_size() const { return static_cast<int>(impl_->engine->mimi->
 bool TTSModel::has_voice_cloning() const { return impl_->engine->has_voice_cloning; }
 const LoadOptions& TTSModel::options() const { return impl_->engine->options; }
 
-VoiceState TTSModel::get_state_for_audio_prompt(const std::string& source, bool truncate) const {
+VoiceState TTSModel::get_state_for_audio_prompt(const std::string& source, bool truncate,
+                                                const DownloadOptions& download) const {
   return guarded([&] {
-    return InternalAccess::make_voice(voice_state_for_source(*impl_->engine, source, truncate));
+    return InternalAccess::make_voice(
+        voice_state_for_source(*impl_->engine, source, truncate, download));
   });
 }
 

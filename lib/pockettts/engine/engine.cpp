@@ -17,7 +17,8 @@ namespace {
 
 // Resolves the checkpoint, falling back from the gated voice-cloning weights to the public
 // ones as the reference does.
-std::string resolve_weights(const Config& config, bool& has_voice_cloning) {
+std::string resolve_weights(const Config& config, const DownloadOptions& download,
+                            bool& has_voice_cloning) {
   if (config.flow_lm.weights_path || config.mimi.weights_path) {
     throw Error(ErrorCode::kUnsupported,
                 config.source +
@@ -29,7 +30,7 @@ std::string resolve_weights(const Config& config, bool& has_voice_cloning) {
   }
   try {
     has_voice_cloning = true;
-    return resolve_resource(*config.weights_path);
+    return resolve_resource(*config.weights_path, download);
   } catch (const Error& error) {
     if (!config.weights_path_without_voice_cloning || error.code() == ErrorCode::kCancelled) throw;
     // As the reference: no access to the gated weights is no reason to fail, only to lose
@@ -39,7 +40,7 @@ std::string resolve_weights(const Config& config, bool& has_voice_cloning) {
              error.what() + "; loading the weights without voice cloning (" +
              *config.weights_path_without_voice_cloning + ")");
     has_voice_cloning = false;
-    return resolve_resource(*config.weights_path_without_voice_cloning);
+    return resolve_resource(*config.weights_path_without_voice_cloning, download);
   }
 }
 
@@ -55,16 +56,21 @@ std::shared_ptr<const Engine> Engine::load(const LoadOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   auto engine = std::make_shared<Engine>();
   engine->options = options;
-  engine->config = load_config(options.config);
+  engine->options.download = {};  // the caller's callback must not outlive this call
+  engine->config = load_config(is_remote_reference(options.config)
+                                   ? resolve_resource(options.config, options.download)
+                                   : options.config);
   const Config& config = engine->config;
   validate(options.sampling);  // early: before seconds of loading
 
-  engine->tokenizer = Tokenizer::load(resolve_resource(config.flow_lm.lookup_table.tokenizer_path),
-                                      config.flow_lm.lookup_table.n_bins);
+  engine->tokenizer = Tokenizer::load(
+      resolve_resource(config.flow_lm.lookup_table.tokenizer_path, options.download),
+      config.flow_lm.lookup_table.n_bins);
 
-  auto weights = options.random_weights_seed
-                     ? Weights::random(*options.random_weights_seed)
-                     : Weights::load(resolve_weights(config, engine->has_voice_cloning));
+  auto weights =
+      options.random_weights_seed
+          ? Weights::random(*options.random_weights_seed)
+          : Weights::load(resolve_weights(config, options.download, engine->has_voice_cloning));
   WeightPath vb(*weights, "");
   engine->flow_lm =
       std::make_unique<FlowLm>(vb.pp("flow_lm"), config.flow_lm, config.mimi.quantizer.dimension,

@@ -64,8 +64,10 @@ void require_voice_cloning(const Engine& engine) {
                   predefined_voice_list() + ") or a .safetensors voice file");
 }
 
-Audio read_voice_audio(const Engine& engine, const std::string& source, bool truncate) {
-  const std::string path = is_remote_reference(source) ? resolve_resource(source) : source;
+Audio read_voice_audio(const Engine& engine, const std::string& source, bool truncate,
+                       const DownloadOptions& download) {
+  const std::string path =
+      is_remote_reference(source) ? resolve_resource(source, download) : source;
   AudioReadOptions read;
   read.sample_rate = engine.config.mimi.sample_rate;
   read.channels = 1;
@@ -73,13 +75,14 @@ Audio read_voice_audio(const Engine& engine, const std::string& source, bool tru
   return read_audio(path, read);
 }
 
-FlowLmState voice_state_for_source(const Engine& engine, const std::string& source, bool truncate) {
+FlowLmState voice_state_for_source(const Engine& engine, const std::string& source, bool truncate,
+                                   const DownloadOptions& download) {
   if (source.empty()) throw Error(ErrorCode::kInvalidArgument, "the voice is empty");
   std::string voice_file;
   if (is_predefined_voice(source)) {
-    voice_file = resolve_resource(predefined_voice_reference(source));
+    voice_file = resolve_resource(predefined_voice_reference(source), download);
   } else if (ends_with(source, ".safetensors")) {
-    voice_file = resolve_resource(source);
+    voice_file = resolve_resource(source, download);
   }
   if (!voice_file.empty()) {
     VoiceFile voice = read_voice_file(voice_file, *engine.flow_lm);
@@ -87,7 +90,7 @@ FlowLmState voice_state_for_source(const Engine& engine, const std::string& sour
     return engine.state_for_prompt(voice.audio_prompt);
   }
   require_voice_cloning(engine);
-  return voice_state_for_audio(engine, read_voice_audio(engine, source, truncate), false);
+  return voice_state_for_audio(engine, read_voice_audio(engine, source, truncate, download), false);
 }
 
 FlowLmState voice_state_for_audio(const Engine& engine, const Audio& audio, bool truncate) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <pockettts/audio.h>
+#include <pockettts/download.h>
 
 #include "engine/engine.h"
 
@@ -14,14 +15,16 @@ namespace pockettts {
 
 // A predefined voice name, a `.safetensors` voice file (either format), or audio (a path, URI
 // or URL) encoded by Mimi. `truncate` keeps the first 30 s of audio.
-FlowLmState voice_state_for_source(const Engine& engine, const std::string& source, bool truncate);
+FlowLmState voice_state_for_source(const Engine& engine, const std::string& source, bool truncate,
+                                   const DownloadOptions& download = {});
 // Audio at the model rate (channels averaged).
 FlowLmState voice_state_for_audio(const Engine& engine, const Audio& audio, bool truncate);
 
 // The prompt [1, T, d_model] of audio at the model rate (channels averaged).
 at::Tensor prompt_for_audio(const Engine& engine, const Audio& audio);
 // A voice source as mono audio at the model rate (first 30 s when truncating).
-Audio read_voice_audio(const Engine& engine, const std::string& source, bool truncate);
+Audio read_voice_audio(const Engine& engine, const std::string& source, bool truncate,
+                       const DownloadOptions& download = {});
 
 // Throws Error(kUnsupported), saying how to get access, when the model has no voice cloning.
 void require_voice_cloning(const Engine& engine);

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "resources/download_progress.h"
+#include <pockettts/download.h>
 #include "resources/hub_environment.h"
 #include "resources/resolve.h"
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "resources/download_progress.h"
+#include <pockettts/download.h>
 
 namespace pockettts {
 

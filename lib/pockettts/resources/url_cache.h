@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "resources/download_progress.h"
+#include <pockettts/download.h>
 
 namespace pockettts {
 

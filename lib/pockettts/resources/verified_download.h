@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "resources/download_progress.h"
+#include <pockettts/download.h>
 #include "resources/http_client.h"
 
 namespace pockettts {
