@@ -30,10 +30,14 @@
 #include <vector>
 
 #include <pockettts/audio_decoder.h>
+#include <pockettts/download.h>
 #include <pockettts/error.h>
 #include <pockettts/tts_model.h>
 #include <pockettts/voices.h>
 #include <pockettts/wav_writer.h>
+
+#include <pockettts/wav_writer.h>
+#include "progress_bar.h"
 
 #ifndef POCKETTTS_VERSION
 #define POCKETTTS_VERSION "unknown"
@@ -68,13 +72,18 @@ struct OptionSpec {
 };
 
 struct ParsedArgs {
-  std::map<std::string, std::string> values;  // by long name; flags hold ""
+  std::map<std::string, std::string> values;  // by long name; flags hold ""; the last one wins
+  std::map<std::string, std::vector<std::string>> every_value;  // a repeated option's values
   std::vector<std::string> positional;
 
   bool has(const std::string& name) const { return values.count(name) != 0; }
   std::string get(const std::string& name, const std::string& fallback) const {
     auto it = values.find(name);
     return it == values.end() ? fallback : it->second;
+  }
+  std::vector<std::string> get_all(const std::string& name) const {
+    auto it = every_value.find(name);
+    return it == every_value.end() ? std::vector<std::string>{} : it->second;
   }
 };
 
@@ -153,6 +162,7 @@ ParsedArgs parse_args(const Command& command, int argc, char** argv, int first) 
     } else {
       throw UsageError("option " + arg + " needs a value (" + spec->value_name + ")");
     }
+    args.every_value[spec->name].push_back(args.values[spec->name]);
   }
   return args;
 }
@@ -270,8 +280,21 @@ void apply_threads(const ParsedArgs& args) {
   }
 }
 
-std::shared_ptr<const pockettts::TTSModel> load_model(const pockettts::LoadOptions& options) {
+// Downloads draw their progress on stderr (a bar on a terminal, lines otherwise, nothing -q).
+pockettts_cli::ProgressBar& progress_bar() {
+  static pockettts_cli::ProgressBar bar(g_quiet, isatty(STDERR_FILENO) != 0);
+  return bar;
+}
+
+pockettts::DownloadOptions download_options() {
+  pockettts::DownloadOptions options;
+  options.progress = progress_bar().callback();
+  return options;
+}
+
+std::shared_ptr<const pockettts::TTSModel> load_model(pockettts::LoadOptions options) {
   const auto start = std::chrono::steady_clock::now();
+  options.download = download_options();
   auto model = pockettts::TTSModel::load_model(options);
   // The library's own log line says where the weights came from.
   info("Model " + options.config + " ready on " + model->device() + " in " +
@@ -282,7 +305,7 @@ std::shared_ptr<const pockettts::TTSModel> load_model(const pockettts::LoadOptio
 pockettts::VoiceState load_voice(const pockettts::TTSModel& model, const std::string& voice,
                                  bool truncate) {
   const auto start = std::chrono::steady_clock::now();
-  auto state = model.get_state_for_audio_prompt(voice, truncate);
+  auto state = model.get_state_for_audio_prompt(voice, truncate, download_options());
   info("Voice " + voice + " ready in " + format_ms(elapsed_ms(start)));
   return state;
 }
@@ -528,6 +551,36 @@ int run_check_model(const ParsedArgs& args) {
 }
 
 // ---------------------------------------------------------------------------------------
+// download
+
+void print_fetched(const pockettts::FetchedFile& file) {
+  std::cout << file.role << ": " << file.reference;
+  if (file.path != file.reference) std::cout << " -> " << file.path;
+  std::cout << "\n" << std::flush;
+}
+
+int run_download(const ParsedArgs& args) {
+  const std::string config = args.get("config", pockettts::kDefaultVariant);
+  if (config.empty()) throw UsageError("--config is empty");
+  std::vector<std::string> voices;
+  for (const std::string& voice : args.get_all("voice")) {
+    if (voice == "all") {
+      const auto& all = pockettts::predefined_voices();
+      voices.insert(voices.end(), all.begin(), all.end());
+    } else if (voice.empty()) {
+      throw UsageError("--voice is empty");
+    } else {
+      voices.push_back(voice);
+    }
+  }
+  for (const auto& file : pockettts::download_model_files(config, download_options()))
+    print_fetched(file);
+  for (const std::string& voice : voices)
+    print_fetched(pockettts::download_voice(voice, download_options()));
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
 // Commands and help
 
 const std::vector<Command>& commands() {
@@ -584,6 +637,20 @@ const std::vector<Command>& commands() {
        "prompt entirely. A .safetensors suffix is added to EXPORT when missing.",
        {kTruncateOption, kConfigOption, kDeviceOption, kThreadsOption, kQuietOption, kHelpOption},
        run_export_state},
+      {"download",
+       "",
+       "Fetch what a model config and voices need into the caches, for offline use.",
+       "Prints where each file went. hf:// files go to the Hugging Face hub cache (shared with "
+       "Python tools), http(s):// files to $XDG_CACHE_HOME/pockettts; files already there are "
+       "not fetched again. Gated weights that the hub refuses are skipped when the public ones "
+       "can replace them. See docs/models-and-voices.md.",
+       {kConfigOption,
+        {"voice", nullptr, "VOICE",
+         "also fetch this voice: a predefined name, an hf:// or http(s):// URL, or 'all' for "
+         "every predefined voice (repeatable)"},
+        kQuietOption,
+        kHelpOption},
+       run_download},
       {"check-model",
        "",
        "Load the model (and a voice): say what was loaded, or why it cannot be.",
