@@ -251,6 +251,13 @@ long long break_samples(double milliseconds, int sample_rate) {
 }
 
 SpeechScript parse_ssml(const std::string& document) {
+  // Checked here, with a message of our own: GMarkup reports some invalid sequences twice
+  // (GLib 2.74 warns that a GError was overwritten).
+  const gchar* bad = nullptr;
+  if (!g_utf8_validate(document.data(), static_cast<gssize>(document.size()), &bad)) {
+    ScriptBuilder::fail("the document is not valid UTF-8 (at byte " +
+                        std::to_string(static_cast<size_t>(bad - document.data())) + ")");
+  }
   static const GMarkupParser parser = {on_start, on_end, on_text, nullptr, nullptr};
   ParseState state;
   // Line and character are put in front of GMarkup's own messages.
