@@ -36,9 +36,9 @@ struct Case {
 Case load_case(const std::string& name) {
   Case c;
   c.meta = manifest_v2_case(name);
-  c.model = load_tiny_v2(c.meta["config"].get<std::string>(), c.meta["temp"].get<float>(),
-                         c.meta["lsd_decode_steps"].get<int>(),
-                         c.meta["eos_threshold"].get<float>());
+  c.model =
+      load_tiny_v2(c.meta["config"].get<std::string>(), c.meta["temp"].get<float>(),
+                   c.meta["lsd_decode_steps"].get<int>(), c.meta["eos_threshold"].get<float>());
   c.golden = golden_v2("gen/" + name + ".safetensors");
   if (!c.meta["frames_after_eos_arg"].is_null()) {
     c.options.frames_after_eos = c.meta["frames_after_eos_arg"].get<int>();

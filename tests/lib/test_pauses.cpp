@@ -18,7 +18,8 @@ struct Model {
 
 // Each set's model at temperature 0 (deterministic: equal inputs give equal bits).
 Model tiny_model(bool v2) {
-  auto model = v2 ? load_tiny_v2("config.yaml", 0.0f, 1, 2.003f) : load_tiny("config.yaml", 0.0f, 1, 6.382f);
+  auto model =
+      v2 ? load_tiny_v2("config.yaml", 0.0f, 1, 2.003f) : load_tiny("config.yaml", 0.0f, 1, 6.382f);
   VoiceState voice = model->get_state_for_audio_prompt(v2 ? voice_wav_v2() : voice_wav());
   return {model, std::move(voice)};
 }
@@ -47,8 +48,8 @@ void assert_same_samples(const std::vector<float>& got, const std::vector<float>
   ck_assert_msg(got.size() == want.size(), "%s: %zu samples, expected %zu", what.c_str(),
                 got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    if (got[i] != want[i]) ck_abort_msg("%s: sample %zu is %g, expected %g", what.c_str(), i,
-                                        got[i], want[i]);
+    if (got[i] != want[i])
+      ck_abort_msg("%s: sample %zu is %g, expected %g", what.c_str(), i, got[i], want[i]);
   }
 }
 
@@ -143,10 +144,15 @@ START_TEST(test_a_long_pause_is_cancelled_at_once) {
   ck_assert(stream->next(chunk));
   const auto start = std::chrono::steady_clock::now();
   stream->cancel();
-  expect_error([&] { while (stream->next(chunk)) {} }, ErrorCode::kCancelled, "after cancel");
+  expect_error(
+      [&] {
+        while (stream->next(chunk)) {
+        }
+      },
+      ErrorCode::kCancelled, "after cancel");
   stream.reset();
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              start).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ck_assert_msg(ms < 5000, "cancelling took %g ms", ms);
 }
 END_TEST

@@ -59,9 +59,10 @@ void expect_malformed(const std::string& document, const std::vector<std::string
 
 START_TEST(test_text_of_speak_is_one_segment) {
   expect_script("<speak>Hello world.</speak>", "'Hello world.'");
-  expect_script("<?xml version=\"1.0\"?>\n<speak version=\"1.1\" "
-                "xmlns=\"http://www.w3.org/2001/10/synthesis\" xml:lang=\"en-US\">Hi</speak>",
-                "'Hi'");
+  expect_script(
+      "<?xml version=\"1.0\"?>\n<speak version=\"1.1\" "
+      "xmlns=\"http://www.w3.org/2001/10/synthesis\" xml:lang=\"en-US\">Hi</speak>",
+      "'Hi'");
   const SpeechScript script = pockettts::parse_ssml(
       "<speak version=\"1.1\" xmlns=\"http://www.w3.org/2001/10/synthesis\">Hi</speak>");
   ck_assert_uint_eq(script.warnings.size(), 0);
@@ -139,9 +140,10 @@ START_TEST(test_unknown_attributes_of_known_elements_warn) {
 END_TEST
 
 START_TEST(test_entities_cdata_and_comments) {
-  expect_script("<speak>Fish &amp; chips &lt;3 &#233;t&#xE9; <!-- not said -->"
-                "<![CDATA[a < b]]></speak>",
-                "'Fish & chips <3 été a < b'");
+  expect_script(
+      "<speak>Fish &amp; chips &lt;3 &#233;t&#xE9; <!-- not said -->"
+      "<![CDATA[a < b]]></speak>",
+      "'Fish & chips <3 été a < b'");
 }
 END_TEST
 
@@ -169,8 +171,7 @@ START_TEST(test_bad_break_values_are_errors) {
                      {"time=\"" + std::string(time) + "\""});
   }
   expect_malformed("<speak><break time=\"20.001s\"/></speak>", {"longest break", "20 s"});
-  expect_malformed("<speak><break time=\"99999999999999999999999s\"/></speak>",
-                   {"longest break"});
+  expect_malformed("<speak><break time=\"99999999999999999999999s\"/></speak>", {"longest break"});
   expect_malformed("<speak><break strength=\"loud\"/></speak>", {"strength=\"loud\""});
 }
 END_TEST
@@ -202,9 +203,15 @@ START_TEST(test_mutated_documents_give_a_script_or_an_error) {
       const size_t at = rng() % doc.size();
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: doc[at] = c; break;
-        case 1: doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        default: doc.erase(at, 1 + rng() % 8); break;
+        case 0:
+          doc[at] = c;
+          break;
+        case 1:
+          doc.insert(doc.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          doc.erase(at, 1 + rng() % 8);
+          break;
       }
     }
     try {

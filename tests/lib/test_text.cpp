@@ -19,9 +19,9 @@ using pockettts_test::data_path;
 
 namespace {
 
-json g_tokens;   // text/tokens.json
-json g_prepare;  // text/prepare_text_prompt.json
-json g_split;    // text/split_into_best_sentences.json
+json g_tokens;                               // text/tokens.json
+json g_prepare;                              // text/prepare_text_prompt.json
+json g_split;                                // text/split_into_best_sentences.json
 json g_tokens_v2, g_prepare_v2, g_split_v2;  // the same files of tiny-v2 (reference 9514983)
 
 std::string model_path() { return data_path("tiny/tokenizer.model"); }
