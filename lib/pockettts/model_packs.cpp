@@ -35,15 +35,15 @@ const std::vector<ModelPack>& model_packs() {
       pack("english_2026-01", "english", 6, "",
            "English of January 2026: the b6369a24 model with 9514983's behaviour"),
       pack("english_2026-04", "english", 6, "", "English of April 2026, the newer English model"),
-      pack("french_24l", "french", 24, "", "French, 24 layers (the only French model)"),
+      pack("french_24l", "french", 24, "", "French (the only French model: larger and slower)"),
       pack("german", "german", 6, "", "German"),
-      pack("german_24l", "german", 24, "", "German, 24 layers"),
+      pack("german_24l", "german", 24, "", "German, larger and slower"),
       pack("italian", "italian", 6, "", "Italian"),
-      pack("italian_24l", "italian", 24, "", "Italian, 24 layers"),
+      pack("italian_24l", "italian", 24, "", "Italian, larger and slower"),
       pack("portuguese", "portuguese", 6, "", "Portuguese"),
-      pack("portuguese_24l", "portuguese", 24, "", "Portuguese, 24 layers"),
+      pack("portuguese_24l", "portuguese", 24, "", "Portuguese, larger and slower"),
       pack("spanish", "spanish", 6, "", "Spanish"),
-      pack("spanish_24l", "spanish", 24, "", "Spanish, 24 layers"),
+      pack("spanish_24l", "spanish", 24, "", "Spanish, larger and slower"),
   };
   return packs;
 }
