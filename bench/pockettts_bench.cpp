@@ -255,7 +255,7 @@ int text_frame_capacity(const pockettts::Engine& impl, const std::string& text,
   int total = 0;
   bool first = true;
   for (const std::string& chunk : pockettts::split_into_best_sentences(
-           *impl.tokenizer, text, pockettts::kDefaultMaxTokensPerChunk)) {
+           *impl.tokenizer, text, pockettts::kDefaultMaxTokensPerChunk, impl.behaviour.text)) {
     const std::vector<int> ids = impl.tokenizer->encode(chunk);
     if (first) first_chunk_tokens.assign(ids.begin(), ids.end());
     first = false;

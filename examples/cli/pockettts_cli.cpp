@@ -1,5 +1,6 @@
 // pockettts: the command-line tool of libpockettts, mirroring the `pocket-tts` CLI of the
-// Python reference (generate, export-voice) plus export-state and check-model.
+// Python reference (generate, export-voice, with its --language) plus export-state,
+// check-model and packs.
 //
 // Exit codes: 0 success, 1 a failure the library reports (missing file, bad config, empty
 // text ...), 2 a command line that cannot be understood, 130 interrupted by Ctrl-C.
@@ -32,6 +33,7 @@
 #include <pockettts/audio_decoder.h>
 #include <pockettts/download.h>
 #include <pockettts/error.h>
+#include <pockettts/model_packs.h>
 #include <pockettts/tts_model.h>
 #include <pockettts/voices.h>
 #include <pockettts/wav_writer.h>
@@ -47,10 +49,28 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The reference CLI's default text, so that `pockettts generate` alone says the same thing.
-constexpr const char* kDefaultText =
-    "Hello world. I am Kyutai's Pocket TTS. I'm fast enough to run on small CPUs. I hope "
-    "you'll like me.";
+// The reference CLI's default text per language (default_parameters.py at 9514983), so that
+// `pockettts generate` alone says the same thing.
+const std::map<std::string, std::string> kDefaultTexts = {
+    {"english",
+     "Hello world. I am Kyutai's Pocket TTS. I'm fast enough to run on small CPUs. I hope "
+     "you'll like me."},
+    {"french",
+     "Bonjour le monde. Je suis le TTS de poche de Kyutai. Je suis assez rapide pour "
+     "fonctionner sur de petits CPU. J'esp\u00e8re que vous m'aimerez."},
+    {"german",
+     "Hallo Welt. Ich bin Pocket TTS von Kyutai. Ich bin schnell genug, um auch auf kleinen "
+     "CPUs zu laufen. Ich hoffe, ich gefalle dir."},
+    {"portuguese",
+     "Ol\u00e1 mundo. Eu sou o Pocket TTS da Kyutai. Sou r\u00e1pido o suficiente para rodar "
+     "em CPUs pequenas. Espero que voc\u00ea goste de mim."},
+    {"italian",
+     "Ciao mondo. Sono il Pocket TTS di Kyutai. Sono abbastanza veloce da funzionare su "
+     "piccole CPU. Spero che ti piacer\u00f2."},
+    {"spanish",
+     "Hola mundo. Soy el Pocket TTS de Kyutai. Soy lo suficientemente r\u00e1pido para "
+     "funcionar en peque\u00f1as CPU. Espero que te guste."},
+};
 constexpr const char* kDefaultOutputPath = "./tts_output.wav";
 // The reference's WAV writer ends every file with 0.2 s of silence "to ensure proper
 // playback"; we keep it so files match the reference sample for sample.
@@ -99,6 +119,11 @@ struct Command {
 const OptionSpec kConfigOption = {
     "config", nullptr, "ID|YAML",
     "model variant id or path to a model config .yaml file (default: b6369a24)"};
+const std::string kLanguageHelp =
+    "model pack by the reference's language name: " + pockettts::language_list() +
+    " ('english' = english_2026-04; the '_24l' packs are larger and slower; French exists "
+    "only as french_24l). Instead of --config; 'pockettts packs' lists them";
+const OptionSpec kLanguageOption = {"language", nullptr, "LANG", kLanguageHelp.c_str()};
 const OptionSpec kDeviceOption = {"device", nullptr, "DEVICE",
                                   "device to run the model on (default: cpu)"};
 const OptionSpec kPrecisionOption = {
@@ -253,6 +278,11 @@ std::string format_ms(double ms) {
 pockettts::LoadOptions load_options(const ParsedArgs& args) {
   pockettts::LoadOptions options;
   options.config = args.get("config", pockettts::kDefaultVariant);
+  if (args.has("language")) {
+    if (args.has("config")) throw UsageError("--language and --config exclude each other");
+    options.language = args.get("language", "");
+    pockettts::variant_for_language(options.language);  // before the (slow) load
+  }
   options.device = args.get("device", "cpu");
   options.precision = pockettts::parse_precision(args.get("precision", "fp32"));
   if (options.config.empty()) throw UsageError("--config is empty");
@@ -297,7 +327,7 @@ std::shared_ptr<const pockettts::TTSModel> load_model(pockettts::LoadOptions opt
   options.download = download_options();
   auto model = pockettts::TTSModel::load_model(options);
   // The library's own log line says where the weights came from.
-  info("Model " + options.config + " ready on " + model->device() + " in " +
+  info("Model " + model->options().config + " ready on " + model->device() + " in " +
        format_ms(elapsed_ms(start)));
   return model;
 }
@@ -341,7 +371,6 @@ int run_generate(const ParsedArgs& args) {
   }
   const auto format =
       format_name == "f32" ? pockettts::WavFormat::kF32 : pockettts::WavFormat::kS16;
-  const std::string voice = args.get("voice", pockettts::kDefaultVoice);
   const std::string output_path = args.get("output-path", kDefaultOutputPath);
   if (output_path.empty()) throw UsageError("--output-path is empty");
   if (output_path == "-" && isatty(STDOUT_FILENO)) {
@@ -349,7 +378,10 @@ int run_generate(const ParsedArgs& args) {
   }
   apply_threads(args);
 
-  std::string text = args.get("text", kDefaultText);
+  // The reference's default text and voice follow the language.
+  const pockettts::ModelPack* pack =
+      pockettts::find_model_pack(options.language.empty() ? options.config : options.language);
+  std::string text = args.get("text", kDefaultTexts.at(pack ? pack->language : "english"));
   const bool from_stdin = text == "-";
   if (from_stdin) text.assign(std::istreambuf_iterator<char>(std::cin), {});
   if (is_blank(text)) {
@@ -357,14 +389,29 @@ int run_generate(const ParsedArgs& args) {
                            from_stdin ? "no text received on stdin" : "the text to speak is empty");
   }
 
+  // SSML is read before the model loads: a malformed document fails at once, and its
+  // warnings are ours to print.
+  std::optional<pockettts::SpeechScript> script;
+  if (args.has("ssml")) {
+    script = pockettts::parse_ssml(text);
+    for (const auto& warning : script->warnings) info("pockettts: warning: " + warning);
+  }
+
   auto model = load_model(options);
+  std::string voice = args.get("voice", model->default_voice());
+  if (voice.empty()) {
+    throw pockettts::Error(pockettts::ErrorCode::kInvalidArgument,
+                           "this model has no predefined voices (it was loaded from a config "
+                           "file, not a pack): give --voice");
+  }
   pockettts::VoiceState state = load_voice(*model, voice, false);
 
   pockettts::WavWriter writer(output_path, model->sample_rate(), 1, format);
   // Ctrl-C ends the file cleanly (valid header, audio so far) instead of leaving a torn one.
   std::signal(SIGINT, on_interrupt);
   const auto start = std::chrono::steady_clock::now();
-  auto stream = model->generate_audio_stream(state, text, generate);
+  auto stream = script ? model->generate_audio_stream(state, *script, generate)
+                       : model->generate_audio_stream(state, text, generate);
   std::vector<float> chunk;
   size_t samples = 0;
   double first_chunk_ms = -1.0;
@@ -538,10 +585,14 @@ int run_check_model(const ParsedArgs& args) {
   const pockettts::LoadOptions options = load_options(args);
   apply_threads(args);
   auto model = load_model(options);
-  std::cout << "model: " << options.config << "\n"
+  std::string voices;
+  for (const auto& name : model->predefined_voices()) voices += (voices.empty() ? "" : ", ") + name;
+  std::cout << "model: " << model->options().config << "\n"
+            << "behaviour: reference " << model->reference_version() << "\n"
             << "device: " << model->device() << "\n"
             << "sample rate: " << model->sample_rate() << " Hz\n"
-            << "voice cloning: " << (model->has_voice_cloning() ? "yes" : "no") << "\n";
+            << "voice cloning: " << (model->has_voice_cloning() ? "yes" : "no") << "\n"
+            << "predefined voices: " << (voices.empty() ? "none" : voices) << "\n";
   if (args.has("voice")) {
     pockettts::VoiceState state = load_voice(*model, args.get("voice", ""), false);
     std::cout << "voice: " << args.get("voice", "") << " (" << state.length() << " positions)\n";
@@ -562,10 +613,13 @@ void print_fetched(const pockettts::FetchedFile& file) {
 int run_download(const ParsedArgs& args) {
   const std::string config = args.get("config", pockettts::kDefaultVariant);
   if (config.empty()) throw UsageError("--config is empty");
+  // A shipped pack's own voices; a config given as a path speaks b6369a24's.
+  const std::string pack =
+      pockettts::find_model_pack(config) != nullptr ? config : pockettts::kDefaultVariant;
   std::vector<std::string> voices;
   for (const std::string& voice : args.get_all("voice")) {
     if (voice == "all") {
-      const auto& all = pockettts::predefined_voices();
+      const auto& all = pockettts::predefined_voices(pack);
       voices.insert(voices.end(), all.begin(), all.end());
     } else if (voice.empty()) {
       throw UsageError("--voice is empty");
@@ -576,7 +630,25 @@ int run_download(const ParsedArgs& args) {
   for (const auto& file : pockettts::download_model_files(config, download_options()))
     print_fetched(file);
   for (const std::string& voice : voices)
-    print_fetched(pockettts::download_voice(voice, download_options()));
+    print_fetched(pockettts::download_voice(voice, pack, download_options()));
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// packs
+
+int run_packs(const ParsedArgs&) {
+  std::cout << "Model packs (--config ID, or --language ID for the 9514983 ones):\n";
+  for (const auto& pack : pockettts::model_packs()) {
+    std::string id = pack.id;
+    id.resize(16, ' ');
+    std::cout << "  " << id << pack.summary << "; " << pack.layers << " layers, voice "
+              << pack.default_voice << ", " << pockettts::predefined_voices(pack.id).size()
+              << " voices\n";
+  }
+  std::cout << "Voices of the 9514983 packs: " << pockettts::predefined_voice_list("english")
+            << "\n"
+            << "Voices of b6369a24: " << pockettts::predefined_voice_list() << std::endl;
   return 0;
 }
 
@@ -584,10 +656,16 @@ int run_download(const ParsedArgs& args) {
 // Commands and help
 
 const std::vector<Command>& commands() {
-  static const std::string voice_help = "predefined voice (" + pockettts::predefined_voice_list() +
-                                        "), audio file or URL to clone, or .safetensors voice "
-                                        "(default: " +
-                                        pockettts::kDefaultVoice + ")";
+  static const std::string voice_help = [] {
+    std::string more;  // the 9514983 packs' voices that b6369a24 does not have
+    for (const auto& name : pockettts::predefined_voices("english")) {
+      if (!pockettts::is_predefined_voice(name)) more += (more.empty() ? "" : ", ") + name;
+    }
+    return "predefined voice of the model's pack (b6369a24: " + pockettts::predefined_voice_list() +
+           "; the 9514983 packs: these and " + more +
+           "), audio file or URL to clone, or .safetensors voice (default: the pack's, " +
+           pockettts::kDefaultVoice + " for English)";
+  }();
   static const std::vector<Command> all = {
       {"generate",
        "",
@@ -596,9 +674,14 @@ const std::vector<Command>& commands() {
        "factor, time to the first chunk) goes to stderr unless -q.",
        {
            {"text", nullptr, "TEXT",
-            "text to speak; '-' reads it from stdin (default: a greeting)"},
+            "text to speak; '-' reads it from stdin (default: a greeting in the pack's "
+            "language)"},
+           {"ssml", nullptr, nullptr,
+            "the text is SSML: <speak>, <p>, <s>, <break time=\"500ms\"/> or strength=, <sub "
+            "alias=\"...\">; other elements are spoken as their content (docs/cli.md)"},
            {"voice", nullptr, "VOICE", voice_help.c_str()},
            kConfigOption,
+           kLanguageOption,
            {"temperature", nullptr, "T", "sampling temperature, 0 = deterministic (default: 0.7)"},
            {"lsd-decode-steps", nullptr, "N", "flow decoding steps per frame (default: 1)"},
            {"noise-clamp", nullptr, "X", "clamp the sampling noise to +/-X (default: none)"},
@@ -628,14 +711,16 @@ const std::vector<Command>& commands() {
        ".flac, .ogg and .aiff file in it is exported to EXPORT/<name>.safetensors. When EXPORT "
        "is a directory (ends with '/' or exists) the file is named after AUDIO; otherwise its "
        "extension becomes .safetensors.",
-       {kTruncateOption, kConfigOption, kDeviceOption, kThreadsOption, kQuietOption, kHelpOption},
+       {kTruncateOption, kConfigOption, kLanguageOption, kDeviceOption, kThreadsOption,
+        kQuietOption, kHelpOption},
        run_export_voice},
       {"export-state",
        "VOICE EXPORT",
        "Write the model state prefilled with a voice, ready to generate from.",
        "The reference's export_model_state format: generating from this file skips the voice "
        "prompt entirely. A .safetensors suffix is added to EXPORT when missing.",
-       {kTruncateOption, kConfigOption, kDeviceOption, kThreadsOption, kQuietOption, kHelpOption},
+       {kTruncateOption, kConfigOption, kLanguageOption, kDeviceOption, kThreadsOption,
+        kQuietOption, kHelpOption},
        run_export_state},
       {"download",
        "",
@@ -656,12 +741,19 @@ const std::vector<Command>& commands() {
        "Load the model (and a voice): say what was loaded, or why it cannot be.",
        "Exit code 0 when the model loads, 1 otherwise; scripts use it to pick a model.",
        {kConfigOption,
+        kLanguageOption,
         {"voice", nullptr, "VOICE", "also prepare this voice"},
         kDeviceOption,
         kThreadsOption,
         kQuietOption,
         kHelpOption},
        run_check_model},
+      {"packs",
+       "",
+       "List the model packs (languages, layers, default voices) and their voices.",
+       nullptr,
+       {kHelpOption},
+       run_packs},
   };
   return all;
 }

@@ -53,7 +53,10 @@ struct FetchedFile {
 // the reference falls back to). A gated file that is refused is skipped when a fallback exists.
 std::vector<FetchedFile> download_model_files(const std::string& config,
                                               const DownloadOptions& options = {});
-// Fetches a voice: a predefined name (its prompt file), an hf:// or http(s):// URL.
+// Fetches a voice: a predefined name of b6369a24 (its prompt file), an hf:// or http(s):// URL.
 FetchedFile download_voice(const std::string& voice, const DownloadOptions& options = {});
+// The same with the predefined voices of a model pack (<pockettts/model_packs.h>, voices.h).
+FetchedFile download_voice(const std::string& voice, const std::string& model_pack,
+                           const DownloadOptions& options);
 
 }  // namespace pockettts

@@ -38,6 +38,10 @@ void validate(const SamplingOptions& sampling);
 struct LoadOptions {
   // A variant id (e.g. "b6369a24", shipped with the library) or a path to a YAML config.
   std::string config = kDefaultVariant;
+  // The reference's `language` (a model pack of 9514983: "english", "german_24l", ... see
+  // <pockettts/model_packs.h>): when set, the model loaded is that pack, and `config` must be
+  // left at its default (Error(kInvalidArgument) otherwise, as the reference refuses both).
+  std::string language;
   SamplingOptions sampling;  // the reference's load_model(temp, lsd_decode_steps, ...)
   std::string device = "cpu";
   Precision precision = Precision::kFp32;
@@ -49,12 +53,18 @@ struct LoadOptions {
   std::optional<uint64_t> random_weights_seed;
 };
 
+// What the text given to generate_audio(_stream) is: plain text (spoken as it is, the
+// reference's behaviour) or an SSML document (<pockettts/ssml.h>: pauses, sentences,
+// substitutions), which is opt-in.
+enum class TextFormat { kPlain, kSsml };
+
 struct GenerateOptions {
   std::optional<SamplingOptions> sampling;  // unset: the model's LoadOptions values
   std::optional<int> frames_after_eos;      // unset: guessed from the text, as the reference does
   int max_tokens = kDefaultMaxTokensPerChunk;
   bool copy_state = true;        // false: the voice state advances with the generation
   std::optional<uint64_t> seed;  // unset: a random seed per generation
+  TextFormat text_format = TextFormat::kPlain;
 };
 
 }  // namespace pockettts

@@ -14,6 +14,8 @@
 #include <pockettts/audio.h>
 #include <pockettts/error.h>
 #include <pockettts/options.h>
+#include <pockettts/ssml.h>
+#include <pockettts/text.h>
 #include <pockettts/voices.h>
 
 namespace pockettts {
@@ -47,7 +49,9 @@ class VoiceState {
 };
 
 // A pull stream of audio chunks (one model frame, `frame_size()` samples each), produced on
-// background threads while the caller consumes them. Destroying it cancels and joins.
+// background threads while the caller consumes them. Destroying it cancels and joins. The
+// silence of an SSML break comes as zeros in chunks of at most a frame, its last chunk holding
+// the remainder (so a break of 500 ms at 24 kHz is 12000 samples: 6 frames and 480).
 class AudioChunkStream {
  public:
   virtual ~AudioChunkStream() = default;
@@ -72,7 +76,20 @@ class TTSModel {
   int sample_rate() const;
   int frame_size() const;  // samples per generated frame (1920 at 24 kHz, 12.5 Hz)
   bool has_voice_cloning() const;
+  // The options it was loaded with; `config` holds the variant a `language` chose.
   const LoadOptions& options() const;
+  // The variant id the config was loaded by ("b6369a24", "german_24l"); empty for a path.
+  const std::string& variant() const;
+  // Whose behaviour the model has: "4ae9fb2" (b6369a24 and configs of its schema) or "9514983"
+  // (the model packs, and configs with 9514983's keys).
+  std::string reference_version() const;
+  // The predefined voices this model takes by name (its pack's; b6369a24's for a 4ae9fb2
+  // config; none for a 9514983 config loaded from a path), and the one to use when none is
+  // chosen (empty when there are none).
+  const std::vector<std::string>& predefined_voices() const;
+  std::string default_voice() const;
+  // How it prepares and splits text (split_into_best_sentences with these chunks as it does).
+  TextOptions text_options() const;
 
   // `source` is a predefined voice name (alba, marius, ...), an audio file path or URI of any
   // format GStreamer decodes, an hf:// or https:// URL, or a `.safetensors` voice file (either
@@ -83,10 +100,18 @@ class TTSModel {
   // Audio already at the model's sample rate; channels are averaged.
   VoiceState get_state_for_audio_prompt(const Audio& audio, bool truncate = false) const;
 
+  // `text` is plain text, or an SSML document when options.text_format is kSsml
+  // (<pockettts/ssml.h>; its warnings are logged).
   std::vector<float> generate_audio(VoiceState& state, const std::string& text,
                                     const GenerateOptions& options = {}) const;
   std::unique_ptr<AudioChunkStream> generate_audio_stream(
       VoiceState& state, const std::string& text, const GenerateOptions& options = {}) const;
+  // What a parsed script says (parse_ssml, or built by the caller): its text segments as plain
+  // text, its breaks as exact silence. options.text_format is not used.
+  std::vector<float> generate_audio(VoiceState& state, const SpeechScript& script,
+                                    const GenerateOptions& options = {}) const;
+  std::unique_ptr<AudioChunkStream> generate_audio_stream(
+      VoiceState& state, const SpeechScript& script, const GenerateOptions& options = {}) const;
 
   // Encodes `source` (as above, audio only) and writes {"audio_prompt": [1, T, d_model]} to
   // `export_path` (".safetensors" appended when missing). Returns the 24 kHz mono audio used.
@@ -94,7 +119,8 @@ class TTSModel {
                           bool truncate = false) const;
   // The prompt tensor [1, T, d_model] for audio at the model rate.
   FloatTensor encode_audio_prompt(const Audio& audio) const;
-  // Writes the state as "<module>/<key>" tensors (the reference's export_model_state format).
+  // Writes the state as "<module>/<key>" tensors (the reference's export_model_state format:
+  // "/current_end" as 4ae9fb2 writes it for b6369a24, "/offset" as 9514983 for its packs).
   void export_voice_state(const VoiceState& state, const std::string& export_path) const;
 
  private:

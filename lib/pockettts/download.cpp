@@ -45,11 +45,18 @@ std::vector<FetchedFile> download_model_files(const std::string& config,
 }
 
 FetchedFile download_voice(const std::string& voice, const DownloadOptions& options) {
-  const std::string reference =
-      is_predefined_voice(voice) ? predefined_voice_reference(voice) : voice;
+  return download_voice(voice, "b6369a24", options);
+}
+
+FetchedFile download_voice(const std::string& voice, const std::string& model_pack,
+                           const DownloadOptions& options) {
+  const std::string reference = is_predefined_voice(model_pack, voice)
+                                    ? predefined_voice_reference(model_pack, voice)
+                                    : voice;
   if (!is_remote_reference(reference)) {
     throw Error(ErrorCode::kInvalidArgument,
-                "'" + voice + "' is neither a predefined voice (" + predefined_voice_list() +
+                "'" + voice + "' is neither a predefined voice of " + model_pack + " (" +
+                    predefined_voice_list(model_pack) +
                     ") nor an hf://, http:// or https:// URL: there is nothing to download");
   }
   return {"voice", reference, resolve_resource(reference, options)};

@@ -59,6 +59,20 @@ int TTSModel::sample_rate() const { return impl_->engine->config.mimi.sample_rat
 int TTSModel::frame_size() const { return static_cast<int>(impl_->engine->mimi->frame_size()); }
 bool TTSModel::has_voice_cloning() const { return impl_->engine->has_voice_cloning; }
 const LoadOptions& TTSModel::options() const { return impl_->engine->options; }
+const std::string& TTSModel::variant() const { return impl_->engine->config.variant; }
+std::string TTSModel::reference_version() const {
+  return schema_name(impl_->engine->config.schema);
+}
+const std::vector<std::string>& TTSModel::predefined_voices() const {
+  static const std::vector<std::string> none;
+  const std::string& pack = impl_->engine->behaviour.voice_pack;
+  return pack.empty() ? none : pockettts::predefined_voices(pack);
+}
+std::string TTSModel::default_voice() const {
+  const std::string& pack = impl_->engine->behaviour.voice_pack;
+  return pack.empty() ? std::string() : pockettts::default_voice(pack);
+}
+TextOptions TTSModel::text_options() const { return impl_->engine->behaviour.text; }
 
 VoiceState TTSModel::get_state_for_audio_prompt(const std::string& source, bool truncate,
                                                 const DownloadOptions& download) const {
@@ -97,6 +111,20 @@ std::unique_ptr<AudioChunkStream> TTSModel::generate_audio_stream(
   return guarded([&] { return start_generation(impl_->engine, flow_state(state), text, options); });
 }
 
+std::vector<float> TTSModel::generate_audio(VoiceState& state, const SpeechScript& script,
+                                            const GenerateOptions& options) const {
+  auto stream = generate_audio_stream(state, script, options);
+  std::vector<float> audio, chunk;
+  while (stream->next(chunk)) audio.insert(audio.end(), chunk.begin(), chunk.end());
+  return audio;
+}
+
+std::unique_ptr<AudioChunkStream> TTSModel::generate_audio_stream(
+    VoiceState& state, const SpeechScript& script, const GenerateOptions& options) const {
+  return guarded(
+      [&] { return start_generation(impl_->engine, flow_state(state), script, options); });
+}
+
 Audio TTSModel::save_audio_prompt(const std::string& source, const std::string& export_path,
                                   bool truncate) const {
   return guarded([&] {
@@ -112,7 +140,8 @@ Audio TTSModel::save_audio_prompt(const std::string& source, const std::string& 
 void TTSModel::export_voice_state(const VoiceState& state, const std::string& export_path) const {
   guarded([&] {
     if (export_path.empty()) throw Error(ErrorCode::kInvalidArgument, "export path is empty");
-    write_voice_state(with_safetensors_suffix(export_path), flow_state(state));
+    write_voice_state(with_safetensors_suffix(export_path), flow_state(state),
+                      impl_->engine->behaviour.voice_state_format);
   });
 }
 

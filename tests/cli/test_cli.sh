@@ -142,6 +142,56 @@ if [ -x "$speak" ]; then
     "$speak" "$tmp" "$config" "$voice_wav" "$here/wav_tool.py"
 fi
 
+# --- model packs, languages, pauses ---------------------------------------------------------
+# A config folder whose german.yaml is the tiny-v2 model (reference 9514983), and a hub cache
+# holding its voice juergen where the shipped pack's voices are.
+v2=$data/tiny-v2
+mkdir -p "$tmp/packs"
+sed -e "s|weights_path: weights.safetensors|weights_path: $v2/weights.safetensors|" \
+  -e "s|tokenizer_path: tokenizer.model|tokenizer_path: $v2/tokenizer.model|" \
+  "$v2/config.yaml" >"$tmp/packs/german.yaml"
+voice_dir=$tmp/hf/hub/models--kyutai--pocket-tts-without-voice-cloning/snapshots
+voice_dir=$voice_dir/e041936c75475d350b405bc870bcf7c22da4e9e6/languages/german/embeddings
+mkdir -p "$voice_dir"
+cp "$v2/voice/voice_state.safetensors" "$voice_dir/juergen.safetensors"
+pack() { env POCKETTTS_CONFIG_DIR="$tmp/packs" HF_HOME="$tmp/hf" HF_HUB_OFFLINE=1 "$cli" "$@"; }
+
+check "packs lists every pack" bash -c \
+  '"$0" packs | grep -q "french_24l" && "$0" packs | grep -q "b6369a24"' "$cli"
+check "check-model --language german names the pack and its voices" bash -c \
+  'env POCKETTTS_CONFIG_DIR="$1/packs" HF_HOME="$1/hf" "$0" check-model --language german -q |
+   grep -q "predefined voices: cosette, .*juergen"' "$cli" "$tmp"
+if pack generate --language german --text "Merci beaucoup" --temperature 0 --eos-threshold 2.003 \
+  -q --sample-format f32 -o "$tmp/german.wav" 2>"$tmp/err"; then
+  check "--language german speaks with its default voice juergen = the 9514983 golden audio" \
+    "${wav_tool[@]}" compare "$tmp/german.wav" "$v2/gen/short.safetensors" audio --silence 0.2
+else
+  fail "--language german speaks with its default voice" "$(cat "$tmp/err")"
+fi
+if pack export-state juergen "$tmp/juergen_state" --language german -q 2>"$tmp/err"; then
+  check "export-state --language german writes the reference's /offset layout" bash -c \
+    'grep -q "self_attn/offset" "$0"' "$tmp/juergen_state.safetensors"
+else
+  fail "export-state --language german" "$(cat "$tmp/err")"
+fi
+expect_error "--language french says only french_24l exists" 1 "french_24l" \
+  "$cli" generate --language french -o "$tmp/x.wav"
+expect_error "--language and --config together" 2 "exclude each other" \
+  "$cli" generate --language german --config "$config"
+expect_error "a 9514983 config from a path has no predefined voices" 1 "give --voice" \
+  "$cli" generate --config "$v2/config.yaml" -o "$tmp/x.wav" -q
+
+ssml_text="<speak>$text<break time=\"500ms\"/></speak>"
+if gen --voice "$voice_wav" --ssml --text "$ssml_text" -q --sample-format f32 \
+  -o "$tmp/pause.wav" 2>"$tmp/err"; then
+  check "--ssml: a 500 ms break is exact silence before the file's 0.2 s" \
+    "${wav_tool[@]}" compare "$tmp/pause.wav" "$golden" audio --silence 0.7
+else
+  fail "--ssml: a 500 ms break" "$(cat "$tmp/err")"
+fi
+expect_error "--ssml with malformed SSML" 1 "malformed SSML" \
+  gen --voice "$voice_wav" --ssml --text "<speak>Hello" -o "$tmp/x.wav"
+
 # --- errors ---------------------------------------------------------------------------------
 expect_error "missing voice file" 1 '^pockettts: error: .*no-such-voice\.wav' \
   "$cli" generate --config "$config" --voice "$tmp/no-such-voice.wav" -o "$tmp/x.wav" -q

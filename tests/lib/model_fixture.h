@@ -59,6 +59,25 @@ inline nlohmann::json manifest_case(const std::string& name) {
   return {};
 }
 
+// The tiny-v2 set: the same kind of model and golden data, made by the reference at 9514983
+// (tests/data/tiny-v2/README.md).
+inline std::map<std::string, at::Tensor> golden_v2(const std::string& relative) {
+  return pockettts::load_tensors(data_path("tiny-v2/" + relative));
+}
+
+inline nlohmann::json manifest_v2() {
+  return nlohmann::json::parse(read_text_file(data_path("tiny-v2/manifest.json")));
+}
+
+inline nlohmann::json manifest_v2_case(const std::string& name) {
+  const nlohmann::json all = manifest_v2();
+  for (const auto& c : all["cases"]) {
+    if (c["name"] == name) return c;
+  }
+  ck_abort_msg("no case %s in tiny-v2/manifest.json", name.c_str());
+  return {};
+}
+
 inline std::shared_ptr<const pockettts::TTSModel> load_tiny(
     const std::string& config = "config.yaml", float temp = 0.0f, int lsd = 1,
     float eos_threshold = -4.0f) {
@@ -69,6 +88,19 @@ inline std::shared_ptr<const pockettts::TTSModel> load_tiny(
   options.sampling.eos_threshold = eos_threshold;
   return pockettts::TTSModel::load_model(options);
 }
+
+inline std::shared_ptr<const pockettts::TTSModel> load_tiny_v2(
+    const std::string& config = "config.yaml", float temp = 0.0f, int lsd = 1,
+    float eos_threshold = -4.0f) {
+  pockettts::LoadOptions options;
+  options.config = data_path("tiny-v2/" + config);
+  options.sampling.temp = temp;
+  options.sampling.lsd_decode_steps = lsd;
+  options.sampling.eos_threshold = eos_threshold;
+  return pockettts::TTSModel::load_model(options);
+}
+
+inline std::string voice_wav_v2() { return data_path("tiny-v2/voice/voice_s16.wav"); }
 
 // Runs `f`, which must throw pockettts::Error with `code`; returns the message.
 inline std::string expect_error(const std::function<void()>& f, pockettts::ErrorCode code,

@@ -1,7 +1,9 @@
-// The model config: schema, strictness, variant lookup and path resolution.
+// The model config: schema (4ae9fb2's and 9514983's keys), strictness, variant lookup and path
+// resolution; the shipped model packs, the language choice and each pack's voices.
 // Standard headers first: check.h defines a `fail` macro that breaks <ios> included after it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -10,6 +12,8 @@
 #include <check.h>
 
 #include <pockettts/error.h>
+#include <pockettts/model_packs.h>
+#include <pockettts/voices.h>
 #include "formats/config.h"
 #include "test_util.h"
 
@@ -256,6 +260,206 @@ START_TEST(test_invalid_yaml_is_invalid_data) {
 }
 END_TEST
 
+// --- 9514983's schema ------------------------------------------------------------------------
+
+START_TEST(test_tiny_v2_config_reads_the_9514983_keys) {
+  const Config c = pockettts::load_config(data_path("tiny-v2/config.yaml"));
+  ck_assert(c.schema == pockettts::ConfigSchema::k9514983);
+  ck_assert(c.remove_semicolons);
+  ck_assert(c.pad_with_spaces_for_short_inputs);
+  ck_assert(c.model_recommended_frames_after_eos.has_value());
+  ck_assert_int_eq(*c.model_recommended_frames_after_eos, 4);
+  ck_assert(c.flow_lm.insert_bos_before_voice);
+  ck_assert_int_eq(*c.mimi.inner_dim, 8);
+  ck_assert_int_eq(*c.mimi.outer_dim, 64);
+  ck_assert_int_eq(c.mimi.latent_width(), 8);
+  ck_assert_int_eq(c.mimi.upsample_input_width(), 64);
+  ck_assert(c.variant.empty());  // loaded from a path
+
+  const Config norec = pockettts::load_config(data_path("tiny-v2/config_norec.yaml"));
+  ck_assert(!norec.model_recommended_frames_after_eos.has_value());
+  ck_assert(norec.schema == pockettts::ConfigSchema::k9514983);
+  ck_assert(!pockettts::load_config(data_path("tiny-v2/config_keepsemi.yaml")).remove_semicolons);
+}
+END_TEST
+
+START_TEST(test_4ae9fb2_config_has_the_defaults) {
+  const Config c = pockettts::load_config(data_path("tiny/config.yaml"));
+  ck_assert(c.schema == pockettts::ConfigSchema::k4ae9fb2);
+  ck_assert(!c.remove_semicolons);
+  ck_assert(!c.pad_with_spaces_for_short_inputs);
+  ck_assert(!c.model_recommended_frames_after_eos.has_value());
+  ck_assert(!c.flow_lm.insert_bos_before_voice);
+  ck_assert(!c.mimi.inner_dim.has_value() && !c.mimi.outer_dim.has_value());
+  ck_assert_int_eq(c.mimi.latent_width(), c.mimi.seanet.dimension);
+  ck_assert(pockettts::load_config("b6369a24").schema == pockettts::ConfigSchema::k4ae9fb2);
+}
+END_TEST
+
+// Any one of 9514983's keys, even at its default value, makes the config a 9514983 one.
+START_TEST(test_each_9514983_key_makes_a_9514983_config) {
+  const std::string lines[] = {
+      "remove_semicolons: false\nflow_lm:",
+      "pad_with_spaces_for_short_inputs: false\nflow_lm:",
+      "model_recommended_frames_after_eos: null\nflow_lm:",
+      "flow_lm:\n  insert_bos_before_voice: false",
+      "mimi:\n  inner_dim: 32",
+      "mimi:\n  outer_dim: 32",
+  };
+  for (const std::string& line : lines) {
+    const std::string from = line.rfind("mimi", 0) == 0 ? "mimi:" : "flow_lm:";
+    const Config c = pockettts::parse_config(tiny_config_with(from, line), "/x", "/x/c.yaml");
+    ck_assert_msg(c.schema == pockettts::ConfigSchema::k9514983, "%s", line.c_str());
+  }
+}
+END_TEST
+
+START_TEST(test_bad_9514983_values_are_named) {
+  assert_contains(
+      parse_error(tiny_config_with("flow_lm:", "flow_lm:\n  insert_bos_before_voice: maybe")),
+      "'flow_lm.insert_bos_before_voice' in /x/config.yaml must be true or false");
+  assert_contains(parse_error(tiny_config_with("mimi:", "mimi:\n  inner_dim: 0")),
+                  "'mimi.inner_dim' in /x/config.yaml must be at least 1");
+  assert_contains(
+      parse_error(tiny_config_with("flow_lm:", "model_recommended_frames_after_eos: -1\nflow_lm:")),
+      "'model_recommended_frames_after_eos' in /x/config.yaml must be at least 0");
+  assert_contains(parse_error(tiny_config_with("flow_lm:", "remove_semicolons: [1]\nflow_lm:")),
+                  "must be true or false");
+}
+END_TEST
+
+// --- the shipped packs ------------------------------------------------------------------------
+
+// The facts of the reference's pocket_tts/config/<pack>.yaml at 9514983.
+START_TEST(test_every_pack_loads_with_the_reference_facts) {
+  const std::string cloning = "hf://kyutai/pocket-tts/languages/";
+  const std::string public_repo = "hf://kyutai/pocket-tts-without-voice-cloning/languages/";
+  for (const pockettts::ModelPack& pack : pockettts::model_packs()) {
+    const Config c = pockettts::load_config(pack.id);
+    ASSERT_STR_EQ(c.variant, pack.id);
+    ck_assert_int_eq(c.flow_lm.transformer.num_layers, pack.layers);
+    ck_assert_int_eq(c.flow_lm.transformer.d_model, 1024);
+    if (pack.id == "b6369a24") {
+      ck_assert(c.schema == pockettts::ConfigSchema::k4ae9fb2);
+      ASSERT_STR_EQ(pack.reference, "4ae9fb2");
+      continue;
+    }
+    ASSERT_STR_EQ(pack.reference, "9514983");
+    ck_assert_msg(c.schema == pockettts::ConfigSchema::k9514983, "%s", pack.id.c_str());
+    const std::string revision = pack.id == "english_2026-04"
+                                     ? "19f95fe2df36e79fbd9f10008595cc4c977a0fcc"
+                                     : "39592ff23c9ef80098bb74895d104c26275fe2c9";
+    ASSERT_STR_EQ(*c.weights_path, cloning + pack.id + "/model.safetensors@" + revision);
+    ASSERT_STR_EQ(
+        *c.weights_path_without_voice_cloning,
+        public_repo + pack.id + "/model.safetensors@d29db7978e464fb90cb3359ee0c69a273b9142cc");
+    const std::string tokenizer =
+        pack.id == "english_2026-01"
+            ? "hf://kyutai/pocket-tts-without-voice-cloning/tokenizer.model@"
+              "d29db7978e464fb90cb3359ee0c69a273b9142cc"
+            : public_repo + pack.id + "/tokenizer.model@d29db7978e464fb90cb3359ee0c69a273b9142cc";
+    ASSERT_STR_EQ(c.flow_lm.lookup_table.tokenizer_path, tokenizer);
+    const bool old_model = pack.id == "english_2026-01";
+    ck_assert_int_eq(*c.mimi.inner_dim, old_model ? 512 : 32);
+    ck_assert_int_eq(*c.mimi.outer_dim, 512);
+    ck_assert(c.flow_lm.insert_bos_before_voice == !old_model);
+    ck_assert(c.pad_with_spaces_for_short_inputs == old_model);
+    ck_assert(c.remove_semicolons ==
+              (pack.id == "french_24l" || pack.id == "german" || pack.id == "german_24l"));
+    if (pack.id == "french_24l") {
+      ck_assert_int_eq(*c.model_recommended_frames_after_eos, 8);
+    } else {
+      ck_assert(!c.model_recommended_frames_after_eos.has_value());
+    }
+  }
+  ck_assert_uint_eq(pockettts::model_packs().size(), 13);
+}
+END_TEST
+
+// Every shipped YAML is a pack, and every pack has its YAML (no stray or missing file).
+START_TEST(test_variant_folder_holds_exactly_the_packs) {
+  const std::string message = load_error("no-such-pack");
+  const std::string head = "known variants are ";
+  const size_t begin = message.find(head) + head.size(), end = message.find(" (looked");
+  std::string expected;
+  std::vector<std::string> ids;
+  for (const pockettts::ModelPack& pack : pockettts::model_packs()) ids.push_back(pack.id);
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) expected += (expected.empty() ? "" : " ") + id;
+  ASSERT_STR_EQ(message.substr(begin, end - begin), expected);
+}
+END_TEST
+
+START_TEST(test_language_names_a_pack) {
+  for (const pockettts::ModelPack& pack : pockettts::model_packs()) {
+    if (pack.reference != "9514983") continue;
+    ASSERT_STR_EQ(pockettts::variant_for_language(pack.id), pack.id);
+  }
+  try {
+    pockettts::variant_for_language("french");
+    ck_abort_msg("french accepted");
+  } catch (const Error& e) {
+    ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(ErrorCode::kNotFound));
+    assert_contains(e.what(), "only a larger 24-layer model is available for French");
+    assert_contains(e.what(), "'french_24l'");
+  }
+  for (const char* wrong : {"klingon", "b6369a24", "", "German"}) {
+    try {
+      pockettts::variant_for_language(wrong);
+      ck_abort_msg("%s accepted", wrong);
+    } catch (const Error& e) {
+      ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(ErrorCode::kNotFound));
+      assert_contains(e.what(), "english, english_2026-01, english_2026-04, french_24l, german");
+    }
+  }
+  ASSERT_STR_EQ(pockettts::find_model_pack("english")->same_model_as, "english_2026-04");
+  ck_assert_ptr_null(pockettts::find_model_pack("french"));
+}
+END_TEST
+
+START_TEST(test_each_pack_has_its_voices) {
+  // b6369a24's voices stay what they were, with and without the pack.
+  ASSERT_STR_EQ(pockettts::predefined_voice_list(),
+                "alba, marius, javert, jean, fantine, cosette, eponine, azelma");
+  ASSERT_STR_EQ(pockettts::predefined_voice_list("b6369a24"), pockettts::predefined_voice_list());
+  ASSERT_STR_EQ(pockettts::predefined_voice_reference("b6369a24", "marius"),
+                pockettts::predefined_voice_reference("marius"));
+  ck_assert(!pockettts::is_predefined_voice("b6369a24", "juergen"));
+  // The 9514983 packs: the reference's 26 voices, each pack's own files.
+  for (const pockettts::ModelPack& pack : pockettts::model_packs()) {
+    if (pack.reference != "9514983") continue;
+    ck_assert_uint_eq(pockettts::predefined_voices(pack.id).size(), 26);
+    ck_assert(pockettts::is_predefined_voice(pack.id, pack.default_voice));
+    ASSERT_STR_EQ(pockettts::default_voice(pack.id), pack.default_voice);
+  }
+  ASSERT_STR_EQ(pockettts::predefined_voice_reference("german_24l", "juergen"),
+                "hf://kyutai/pocket-tts-without-voice-cloning/languages/german_24l/embeddings/"
+                "juergen.safetensors@e041936c75475d350b405bc870bcf7c22da4e9e6");
+  ASSERT_STR_EQ(pockettts::default_voice("italian_24l"), "giovanni");
+  ASSERT_STR_EQ(pockettts::default_voice("spanish"), "lola");
+  ASSERT_STR_EQ(pockettts::default_voice("french_24l"), "estelle");
+  ASSERT_STR_EQ(pockettts::default_voice("portuguese"), "rafael");
+  ASSERT_STR_EQ(pockettts::default_voice("german"), "juergen");
+  ASSERT_STR_EQ(pockettts::default_voice("english"), "alba");
+  ASSERT_STR_EQ(pockettts::default_voice("b6369a24"), "alba");
+  ASSERT_STR_EQ(pockettts::predefined_voice_language("estelle"), "fr");
+  try {
+    pockettts::predefined_voice_reference("german", "nobody");
+    ck_abort_msg("nobody accepted");
+  } catch (const Error& e) {
+    ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(ErrorCode::kNotFound));
+    assert_contains(e.what(), "not a predefined voice of german");
+    assert_contains(e.what(), "juergen");
+  }
+  try {
+    pockettts::predefined_voices("french");
+    ck_abort_msg("pack french accepted");
+  } catch (const Error& e) {
+    assert_contains(e.what(), "'french' is not a model pack");
+  }
+}
+END_TEST
+
 int main() {
   Suite* suite = suite_create("config");
   TCase* load = tcase_create("load");
@@ -278,5 +482,17 @@ int main() {
   tcase_add_test(errors, test_wrong_type_is_named_with_its_path);
   tcase_add_test(errors, test_invalid_yaml_is_invalid_data);
   suite_add_tcase(suite, errors);
+  TCase* v2 = tcase_create("schema_9514983");
+  tcase_add_test(v2, test_tiny_v2_config_reads_the_9514983_keys);
+  tcase_add_test(v2, test_4ae9fb2_config_has_the_defaults);
+  tcase_add_test(v2, test_each_9514983_key_makes_a_9514983_config);
+  tcase_add_test(v2, test_bad_9514983_values_are_named);
+  suite_add_tcase(suite, v2);
+  TCase* packs = tcase_create("packs");
+  tcase_add_test(packs, test_every_pack_loads_with_the_reference_facts);
+  tcase_add_test(packs, test_variant_folder_holds_exactly_the_packs);
+  tcase_add_test(packs, test_language_names_a_pack);
+  tcase_add_test(packs, test_each_pack_has_its_voices);
+  suite_add_tcase(suite, packs);
   return pockettts_test::run_suite(suite);
 }

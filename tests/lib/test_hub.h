@@ -144,6 +144,7 @@ struct HubFile {
   bool large = false;  // stored in LFS: redirected to the storage host, named by its sha256
   int status = 0;      // when set, the hub answers this status instead (401, 403, 404, 500)
   Fault fault = Fault::kNone;
+  std::string commit;  // the commit it is served at (besides main); empty: TestHub::kCommit
 
   std::string sha256() const { return checksum_hex(G_CHECKSUM_SHA256, content); }
   // The hub's ETag of a small file is its git blob hash; any 40-hex name does here.
@@ -163,7 +164,13 @@ class TestHub {
   // `key` is "org/repo/path/in/repo".
   void add(const std::string& key, const std::string& content, bool large = false) {
     std::lock_guard<std::mutex> lock(mutex_);
-    files_[key] = HubFile{content, large, 0, Fault::kNone};
+    files_[key] = HubFile{content, large, 0, Fault::kNone, {}};
+  }
+  // The same at a pinned commit (as the shipped configs and voices name their files).
+  void add_at_commit(const std::string& key, const std::string& commit, const std::string& content,
+                     bool large = false) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    files_[key] = HubFile{content, large, 0, Fault::kNone, commit};
   }
   void set_status(const std::string& key, int status) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -241,7 +248,10 @@ class TestHub {
         return;
       }
       const auto found = files_.find(key);
-      if (found == files_.end() || (revision != "main" && revision != kCommit)) {
+      const std::string commit = found == files_.end() || found->second.commit.empty()
+                                     ? std::string(kCommit)
+                                     : found->second.commit;
+      if (found == files_.end() || (revision != "main" && revision != commit)) {
         set_header(m, "X-Error-Code", "EntryNotFound");
         set_header(m, "X-Repo-Commit", kCommit);
         soup_server_message_set_status(m, 404, nullptr);
@@ -261,7 +271,7 @@ class TestHub {
       soup_server_message_set_status(m, file.status, nullptr);
       return;
     }
-    set_header(m, "X-Repo-Commit", kCommit);
+    set_header(m, "X-Repo-Commit", file.commit.empty() ? kCommit : file.commit);
     if (!file.large) {
       set_header(m, "ETag", "\"" + file.git_hash() + "\"");
       send_body(m, request, file.content, file.fault);

@@ -1,7 +1,11 @@
 // Mimi against the reference: encoder latents and audio prompts from the voice WAVs, and the
-// streaming decoder frame by frame.
+// streaming decoder frame by frame; at 4ae9fb2 (tiny) and at 9514983 (tiny-v2: the latent
+// mimi.inner_dim wide, the upsampling from mimi.outer_dim in groups, bos_before_voice before the
+// prompt, the decoder attention over the whole context window).
 #include <pockettts/audio_decoder.h>
 #include <pockettts/wav_writer.h>
+#include "formats/config.h"
+#include "formats/weights.h"
 #include "model_fixture.h"
 
 using namespace pockettts;
@@ -9,11 +13,11 @@ using namespace pockettts_test;
 
 namespace {
 
-at::Tensor read_voice(const std::string& name, int rate) {
+at::Tensor read_voice(const std::string& name, int rate, const std::string& set = "tiny") {
   AudioReadOptions options;
   options.sample_rate = rate;
   options.channels = 1;
-  Audio audio = read_audio(data_path("tiny/voice/" + name), options);
+  Audio audio = read_audio(data_path(set + "/voice/" + name), options);
   return at::tensor(audio.samples).view({1, 1, -1});
 }
 
@@ -109,6 +113,83 @@ START_TEST(test_decoder_frame_by_frame) {
 }
 END_TEST
 
+// --- tiny-v2 (9514983) -------------------------------------------------------------------------
+
+START_TEST(test_v2_encoder_latent_is_inner_dim_wide) {
+  c10::InferenceMode guard;
+  auto model = load_tiny_v2();
+  auto want = golden_v2("voice/encode.safetensors");
+  const Engine& engine = engine_of(*model);
+  at::Tensor latent = engine.mimi->encode_to_latent(read_voice("voice_s16.wav", 24000, "tiny-v2"));
+  ck_assert_int_eq(latent.size(1), 8);
+  ck_assert_int_eq(latent.size(2), want["s16.latent"].size(2));
+  ASSERT_CLOSE(latent, want["s16.latent"], kParityTolerance, "v2 s16 latent");
+  at::Tensor f32 = engine.mimi->encode_to_latent(read_voice("voice_f32.wav", 24000, "tiny-v2"));
+  ASSERT_CLOSE(f32, want["f32.latent"], kParityTolerance, "v2 f32 latent");
+  at::Tensor resampled = engine.mimi->encode_to_latent(want["s16_16k.audio"]);
+  ASSERT_CLOSE(resampled, want["s16_16k.latent"], kParityTolerance, "v2 16 kHz latent");
+}
+END_TEST
+
+// The audio prompt, then what the flow LM is prefilled with: bos_before_voice first.
+START_TEST(test_v2_prompt_starts_with_bos_before_voice) {
+  c10::InferenceMode guard;
+  auto model = load_tiny_v2();
+  auto want = golden_v2("voice/encode.safetensors");
+  const Engine& engine = engine_of(*model);
+  at::Tensor prompt =
+      engine.encode_audio(read_voice("voice_s16.wav", 24000, "tiny-v2").view({1, -1}));
+  ASSERT_CLOSE(prompt, want["s16.audio_prompt"], kParityTolerance, "v2 s16 audio_prompt");
+  at::Tensor conditioning = engine.flow_lm->voice_conditioning(prompt);
+  ck_assert_int_eq(conditioning.size(1), prompt.size(1) + 1);
+  ASSERT_CLOSE(conditioning, want["s16.flow_lm_prompt"], kParityTolerance, "v2 flow_lm prompt");
+  // A 4ae9fb2 model prefills the prompt as it is.
+  auto old = load_tiny();
+  ck_assert(!engine_of(*old).flow_lm->inserts_bos_before_voice());
+}
+END_TEST
+
+// 9514983's decoder: every query sees its whole window, also past the 250-step context.
+START_TEST(test_v2_decoder_frame_by_frame_keeps_the_whole_window) {
+  c10::InferenceMode guard;
+  auto model = load_tiny_v2();
+  auto want = golden_v2("mimi/decode.safetensors");
+  const Engine& engine = engine_of(*model);
+  ck_assert(engine.mimi->decoder_context() == MimiDecoderContext::kFullWindow);
+  MimiDecoderState state = engine.mimi->init_decoder_state();
+  for (int64_t i = 0; i < want["latents"].size(0); ++i) {
+    at::Tensor latent = want["latents"][i].view({1, -1});
+    at::Tensor frame = engine.mimi->decode_frame(engine.flow_lm->denormalize(latent), state);
+    ASSERT_CLOSE(frame, want["audio"][i], kParityTolerance, "v2 frame " + std::to_string(i));
+  }
+}
+END_TEST
+
+// The same weights with 4ae9fb2's ring buffer: equal until a frame's steps pass the context
+// (frame 15, 16 steps a frame, 250 steps), then different, as the two references differ.
+START_TEST(test_v2_weights_with_the_ring_buffer_differ_from_frame_15) {
+  c10::InferenceMode guard;
+  const Config config = load_config(data_path("tiny-v2/config.yaml"));
+  auto weights = Weights::load(data_path("tiny-v2/weights.safetensors"));
+  WeightPath vb(*weights, "");
+  const Mimi ring(vb.pp("mimi"), config.mimi, MimiDecoderContext::kRingBuffer);
+  auto model = load_tiny_v2();
+  const Engine& engine = engine_of(*model);
+  auto want = golden_v2("mimi/decode.safetensors");
+  MimiDecoderState state = ring.init_decoder_state();
+  for (int64_t i = 0; i < want["latents"].size(0); ++i) {
+    at::Tensor latent = want["latents"][i].view({1, -1});
+    at::Tensor frame = ring.decode_frame(engine.flow_lm->denormalize(latent), state);
+    const double error = relative_error(frame, want["audio"][i]);
+    if (i < 15) {
+      ck_assert_msg(error <= kParityTolerance, "ring frame %ld: %.3g", (long)i, error);
+    } else {
+      ck_assert_msg(error > 1e-3, "ring frame %ld equals the full window (%.3g)", (long)i, error);
+    }
+  }
+}
+END_TEST
+
 int main() {
   Suite* suite = suite_create("mimi");
   TCase* tc = tcase_create("parity");
@@ -120,6 +201,10 @@ int main() {
   tcase_add_test(tc, test_encoder_latent_of_reference_resampled_audio);
   tcase_add_test(tc, test_encoder_latent_of_16k_wav_through_gstreamer);
   tcase_add_test(tc, test_decoder_frame_by_frame);
+  tcase_add_test(tc, test_v2_encoder_latent_is_inner_dim_wide);
+  tcase_add_test(tc, test_v2_prompt_starts_with_bos_before_voice);
+  tcase_add_test(tc, test_v2_decoder_frame_by_frame_keeps_the_whole_window);
+  tcase_add_test(tc, test_v2_weights_with_the_ring_buffer_differ_from_frame_15);
   suite_add_tcase(suite, tc);
   return run_suite(suite);
 }

@@ -1,5 +1,6 @@
-// Text preparation and tokenization against the Python reference's own outputs
-// (tests/data/tiny/text/*.json, README sections (a) and (b)).
+// Text preparation and tokenization against the Python reference's own outputs: at 4ae9fb2
+// (tests/data/tiny/text/*.json, README sections (a) and (b)) and at 9514983 with its text
+// options (tests/data/tiny-v2/text/*.json: semicolons, padding, long sentences cut at commas).
 #include <clocale>
 #include <cstdio>
 #include <fstream>
@@ -18,14 +19,21 @@ using pockettts_test::data_path;
 
 namespace {
 
-json g_tokens;   // text/tokens.json
-json g_prepare;  // text/prepare_text_prompt.json
-json g_split;    // text/split_into_best_sentences.json
+json g_tokens;                               // text/tokens.json
+json g_prepare;                              // text/prepare_text_prompt.json
+json g_split;                                // text/split_into_best_sentences.json
+json g_tokens_v2, g_prepare_v2, g_split_v2;  // the same files of tiny-v2 (reference 9514983)
 
 std::string model_path() { return data_path("tiny/tokenizer.model"); }
 
 std::shared_ptr<const Tokenizer> tokenizer() {
   static std::shared_ptr<const Tokenizer> tok = Tokenizer::load(model_path(), 400);
+  return tok;
+}
+
+std::shared_ptr<const Tokenizer> tokenizer_v2() {
+  static std::shared_ptr<const Tokenizer> tok =
+      Tokenizer::load(data_path("tiny-v2/tokenizer.model"), 1000);
   return tok;
 }
 
@@ -271,6 +279,91 @@ START_TEST(test_split_empty) {
 }
 END_TEST
 
+// --- tiny-v2: the reference at 9514983 ---------------------------------------------------------
+
+START_TEST(test_token_case_v2) {
+  const json& c = g_tokens_v2["cases"][static_cast<size_t>(_i)];
+  const std::string text = c["text"];
+  const auto ids = tokenizer_v2()->encode(text);
+  const auto expected = c["ids"].get<std::vector<int>>();
+  ck_assert_msg(ids == expected, "case %d %s: ids %s, expected %s", _i, json(text).dump().c_str(),
+                ids_str(ids).c_str(), ids_str(expected).c_str());
+  ASSERT_STR_EQ(tokenizer_v2()->decode(expected), c["decoded"].get<std::string>());
+}
+END_TEST
+
+// Every input under the four combinations of 9514983's two flags. Flags (true, false) are
+// 4ae9fb2's behaviour, so prepare_text_prompt without options must give the same there.
+START_TEST(test_prepare_case_v2) {
+  const json& c = g_prepare_v2[static_cast<size_t>(_i)];
+  const std::string input = c["input"];
+  const bool pad = c["pad_with_spaces_for_short_inputs"], semicolons = c["remove_semicolons"];
+  const pockettts::TextOptions options = pockettts::text_options_9514983(pad, semicolons);
+  if (c.contains("error")) {
+    ASSERT_STR_EQ(c["error"].get<std::string>(), "ValueError");
+    expect_error([&] { pockettts::prepare_text_prompt(input, options); },
+                 ErrorCode::kInvalidArgument, c["message"].get<std::string>());
+    return;
+  }
+  const auto out = pockettts::prepare_text_prompt(input, options);
+  ck_assert_msg(out.text == c["text"].get<std::string>(), "case %d (%d, %d): %s -> %s, expected %s",
+                _i, pad, semicolons, json(input).dump().c_str(), json(out.text).dump().c_str(),
+                c["text"].dump().c_str());
+  ck_assert_int_eq(out.frames_after_eos_guess, c["frames_after_eos_guess"].get<int>());
+  if (pad && !semicolons) {
+    const auto old = pockettts::prepare_text_prompt(input);
+    ASSERT_STR_EQ(old.text, out.text);
+    ck_assert_int_eq(old.frames_after_eos_guess, out.frames_after_eos_guess);
+  }
+}
+END_TEST
+
+START_TEST(test_boundary_tokens_v2) {
+  auto eos = tokenizer_v2()->encode(".!...?");
+  eos.erase(eos.begin());
+  ASSERT_STR_EQ(ids_str(eos), g_split_v2["end_of_sentence_tokens"].dump());
+  auto fallback = tokenizer_v2()->encode(",;:");
+  fallback.erase(fallback.begin());
+  ASSERT_STR_EQ(ids_str(fallback), g_split_v2["fallback_tokens"].dump());
+}
+END_TEST
+
+START_TEST(test_split_case_v2) {
+  const json& c = g_split_v2["cases"][static_cast<size_t>(_i)];
+  const pockettts::TextOptions options = pockettts::text_options_9514983(
+      c["pad_with_spaces_for_short_inputs"], c["remove_semicolons"]);
+  const auto chunks = pockettts::split_into_best_sentences(
+      *tokenizer_v2(), c["text"].get<std::string>(), c["max_tokens"].get<int>(), options);
+  const auto expected = c["chunks"].get<std::vector<std::string>>();
+  ck_assert_msg(chunks == expected, "case %d: chunks %s, expected %s", _i,
+                json(chunks).dump().c_str(), json(expected).dump().c_str());
+  const auto counts = c["chunk_token_counts"].get<std::vector<int>>();
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    ck_assert_int_eq(static_cast<int>(tokenizer_v2()->encode(chunks[i]).size()), counts[i]);
+  }
+}
+END_TEST
+
+// A sentence over max_tokens is cut at its commas only with split_long_sentences (9514983);
+// 4ae9fb2's split keeps it whole.
+START_TEST(test_long_sentence_is_cut_at_commas_only_in_9514983) {
+  const std::string text =
+      "Quando arrivammo a Roma, pioveva a dirotto, le strade erano piene di gente, i tassisti "
+      "suonavano il clacson.";
+  const auto old = pockettts::split_into_best_sentences(*tokenizer_v2(), text, 12);
+  ck_assert_uint_eq(old.size(), 1);
+  const auto cut = pockettts::split_into_best_sentences(
+      *tokenizer_v2(), text, 12, pockettts::text_options_9514983(false, false));
+  ck_assert_uint_gt(cut.size(), 1);
+  ASSERT_STR_EQ(cut.front(), "Quando arrivammo a Roma,");
+  // Without split points the sentence stays whole, however long.
+  const auto whole = pockettts::split_into_best_sentences(
+      *tokenizer_v2(), "Quando arrivammo a Roma pioveva a dirotto e le strade erano piene.", 5,
+      pockettts::text_options_9514983(false, false));
+  ck_assert_uint_eq(whole.size(), 1);
+}
+END_TEST
+
 Suite* text_suite() {
   Suite* s = suite_create("text");
   auto add = [&](const char* name, auto fn) {
@@ -300,6 +393,11 @@ Suite* text_suite() {
   add("end_of_sentence_tokens", test_end_of_sentence_tokens);
   add_loop("split_cases", test_split_case, g_split["cases"].size());
   add("split_empty", test_split_empty);
+  add_loop("token_cases_v2", test_token_case_v2, g_tokens_v2["cases"].size());
+  add_loop("prepare_cases_v2", test_prepare_case_v2, g_prepare_v2.size());
+  add("boundary_tokens_v2", test_boundary_tokens_v2);
+  add_loop("split_cases_v2", test_split_case_v2, g_split_v2["cases"].size());
+  add("long_sentence_cut_at_commas", test_long_sentence_is_cut_at_commas_only_in_9514983);
   return s;
 }
 
@@ -324,5 +422,8 @@ int main() {
   g_tokens = load_json("tiny/text/tokens.json");
   g_prepare = load_json("tiny/text/prepare_text_prompt.json");
   g_split = load_json("tiny/text/split_into_best_sentences.json");
+  g_tokens_v2 = load_json("tiny-v2/text/tokens.json");
+  g_prepare_v2 = load_json("tiny-v2/text/prepare_text_prompt.json");
+  g_split_v2 = load_json("tiny-v2/text/split_into_best_sentences.json");
   return pockettts_test::run_suite(text_suite());
 }

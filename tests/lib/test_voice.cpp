@@ -1,6 +1,7 @@
 // Voice prompts: every way of getting a FlowLM state (audio_prompt files, exported states, WAV
 // files, Audio structs, predefined voices through the hub cache), exporting it again, and the
-// errors a user can cause with a bad voice.
+// errors a user can cause with a bad voice; for the 9514983 packs (tiny-v2) the state that
+// starts with bos_before_voice, the "/offset" state format, and voices made for another pack.
 
 #include <cstdio>
 #include <cstdlib>
@@ -488,6 +489,156 @@ START_TEST(test_state_file_for_another_model_is_invalid_data) {
 }
 END_TEST
 
+// ---------------------------------------------------------------------------------------------
+// tiny-v2: the reference at 9514983.
+
+void assert_v2_state_matches_reference(const VoiceState& state, const std::string& what) {
+  c10::InferenceMode guard;
+  auto want = golden_v2("voice/voice_state.safetensors");
+  for (int i = 0; i < kLayers; ++i) {
+    at::Tensor w = want.at(cache_key(i));
+    at::Tensor got = state_cache(state, i);
+    ck_assert_msg(got.sizes() == w.sizes(), "%s: layer %d cache shape differs", what.c_str(), i);
+    ASSERT_CLOSE(got, w, kParityTolerance, what + " layer " + std::to_string(i));
+  }
+  // 19 audio frames and bos_before_voice.
+  ck_assert_int_eq(state.length(), 20);
+}
+
+START_TEST(test_v2_wav_gives_the_reference_state_with_bos_before_voice) {
+  auto model = load_tiny_v2();
+  assert_v2_state_matches_reference(model->get_state_for_audio_prompt(voice_wav_v2()),
+                                    "v2 voice_s16.wav");
+  assert_v2_state_matches_reference(
+      model->get_state_for_audio_prompt(data_path("tiny-v2/voice/voice_state.safetensors")),
+      "v2 voice_state.safetensors (offset format)");
+}
+END_TEST
+
+START_TEST(test_v2_exported_state_has_the_reference_layout) {
+  auto model = load_tiny_v2();
+  const std::string dir = make_temp_dir();
+  VoiceState state = model->get_state_for_audio_prompt(voice_wav_v2());
+  model->export_voice_state(state, dir + "/state.safetensors");
+  auto got = SafetensorsFile::open(dir + "/state.safetensors");
+  auto want = SafetensorsFile::open(data_path("tiny-v2/voice/voice_state.safetensors"));
+  ck_assert_uint_eq(got->tensors().size(), want->tensors().size());
+  for (const TensorInfo& w : want->tensors()) {
+    const TensorInfo* g = got->find(w.name);
+    ck_assert_msg(g != nullptr, "exported state has no '%s'", w.name.c_str());
+    ck_assert_msg(g->dtype == w.dtype && g->shape == w.shape, "'%s' differs from the reference's",
+                  w.name.c_str());
+  }
+  const std::string got_bytes = read_text_file(dir + "/state.safetensors");
+  const std::string want_bytes = read_text_file(data_path("tiny-v2/voice/voice_state.safetensors"));
+  uint64_t header = 0;
+  std::memcpy(&header, want_bytes.data(), sizeof(header));
+  ck_assert_msg(got_bytes.compare(0, 8 + header, want_bytes, 0, 8 + header) == 0,
+                "exported header differs from the reference's");
+  // The offsets hold the position: 20.
+  c10::InferenceMode guard;
+  ck_assert_int_eq(load_tensors(dir + "/state.safetensors")
+                       .at("transformer.layers.0.self_attn/offset")
+                       .item<int64_t>(),
+                   20);
+  assert_states_equal(state, model->get_state_for_audio_prompt(dir + "/state.safetensors"),
+                      "v2 export reloaded");
+}
+END_TEST
+
+// As the reference at 9514983 (_import_model_state): 4ae9fb2's "/current_end" layout loads too.
+START_TEST(test_v2_model_reads_the_current_end_layout) {
+  c10::InferenceMode guard;
+  auto model = load_tiny_v2();
+  auto tensors = golden_v2("voice/voice_state.safetensors");
+  for (int i = 0; i < kLayers; ++i) {
+    const std::string layer = "transformer.layers." + std::to_string(i) + ".self_attn";
+    tensors.erase(layer + "/offset");
+    tensors[layer + "/current_end"] = at::zeros({20});
+  }
+  const std::string path = make_temp_dir() + "/old_layout.safetensors";
+  save_tensors(path, tensors);
+  assert_v2_state_matches_reference(model->get_state_for_audio_prompt(path), "current_end layout");
+}
+END_TEST
+
+// Our audio_prompt files hold the prompt without bos_before_voice; loading one prefills both.
+START_TEST(test_v2_audio_prompt_file_gets_bos_before_voice) {
+  auto model = load_tiny_v2();
+  const std::string dir = make_temp_dir();
+  model->save_audio_prompt(voice_wav_v2(), dir + "/v");
+  c10::InferenceMode guard;
+  ck_assert_int_eq(load_tensors(dir + "/v.safetensors").at("audio_prompt").size(1), 19);
+  assert_v2_state_matches_reference(model->get_state_for_audio_prompt(dir + "/v.safetensors"),
+                                    "v2 audio_prompt file");
+}
+END_TEST
+
+START_TEST(test_voice_state_of_another_layer_count_is_refused) {
+  c10::InferenceMode guard;
+  auto model = load_tiny_v2();
+  auto tensors = golden_v2("voice/voice_state.safetensors");
+  tensors["transformer.layers.2.self_attn/cache"] = tensors.at(cache_key(1)).clone();
+  tensors["transformer.layers.2.self_attn/offset"] = at::full({1}, 20, at::kLong);
+  const std::string dir = make_temp_dir();
+  save_tensors(dir + "/three.safetensors", tensors);
+  std::string message =
+      expect_error([&] { model->get_state_for_audio_prompt(dir + "/three.safetensors"); },
+                   ErrorCode::kInvalidData, "3-layer voice on a 2-layer model");
+  assert_contains(message, "holds the state of a 3-layer model; this model has 2 layers");
+  assert_contains(message, "made for one model pack");
+  tensors.erase("transformer.layers.2.self_attn/cache");
+  tensors.erase("transformer.layers.2.self_attn/offset");
+  tensors.erase(cache_key(1));
+  save_tensors(dir + "/one.safetensors", tensors);
+  message = expect_error([&] { model->get_state_for_audio_prompt(dir + "/one.safetensors"); },
+                         ErrorCode::kInvalidData, "1-layer voice on a 2-layer model");
+  assert_contains(message, "1-layer model; this model has 2 layers");
+}
+END_TEST
+
+START_TEST(test_voice_of_another_width_is_refused_saying_so) {
+  c10::InferenceMode guard;
+  auto model = load_tiny_v2();
+  auto tensors = golden_v2("voice/voice_state.safetensors");
+  for (int i = 0; i < kLayers; ++i) tensors[cache_key(i)] = at::zeros({2, 1, 20, 8, 16});
+  const std::string dir = make_temp_dir();
+  save_tensors(dir + "/wide.safetensors", tensors);
+  std::string message =
+      expect_error([&] { model->get_state_for_audio_prompt(dir + "/wide.safetensors"); },
+                   ErrorCode::kInvalidData, "a state of width 128");
+  assert_contains(message, "a voice made for a model of width 128 in 8 heads");
+  assert_contains(message, "this model's width is 64 in 4 heads");
+  save_tensors(dir + "/prompt.safetensors", {{"audio_prompt", at::zeros({1, 5, 1024})}});
+  message = expect_error([&] { model->get_state_for_audio_prompt(dir + "/prompt.safetensors"); },
+                         ErrorCode::kInvalidData, "a prompt of width 1024");
+  assert_contains(message, "a voice made for a model of width 1024; this model's width is 64");
+  auto bad_offset = golden_v2("voice/voice_state.safetensors");
+  bad_offset["transformer.layers.0.self_attn/offset"] = at::full({1}, 20.0f);
+  save_tensors(dir + "/float_offset.safetensors", bad_offset);
+  message =
+      expect_error([&] { model->get_state_for_audio_prompt(dir + "/float_offset.safetensors"); },
+                   ErrorCode::kInvalidData, "a float offset");
+  assert_contains(message, "must hold one integer");
+}
+END_TEST
+
+// As in the reference at 9514983: predefined voices belong to a pack loaded by its id.
+START_TEST(test_v2_config_from_a_path_has_no_predefined_voices) {
+  auto model = load_tiny_v2();
+  ck_assert(model->predefined_voices().empty());
+  ck_assert(model->default_voice().empty());
+  const std::string message = expect_error([&] { model->get_state_for_audio_prompt("juergen"); },
+                                           ErrorCode::kInvalidArgument, "juergen without a pack");
+  assert_contains(message, "not by a pack id");
+  assert_contains(message, data_path("tiny-v2/config.yaml"));
+  // A 4ae9fb2 config keeps b6369a24's voices wherever it comes from.
+  auto old = load_tiny();
+  ck_assert_uint_eq(old->predefined_voices().size(), 8);
+  ASSERT_STR_EQ(old->default_voice(), "alba");
+}
+END_TEST
+
 START_TEST(test_empty_voice_is_invalid_argument) {
   auto model = load_tiny();
   expect_error([&] { model->get_state_for_audio_prompt(std::string()); },
@@ -507,6 +658,13 @@ int main() {
   tcase_add_test(tc, test_export_path_gets_safetensors_suffix_like_python);
   tcase_add_test(tc, test_save_audio_prompt_writes_reference_prompt);
   tcase_add_test(tc, test_predefined_voice_resolves_through_hf_cache);
+  tcase_add_test(tc, test_v2_wav_gives_the_reference_state_with_bos_before_voice);
+  tcase_add_test(tc, test_v2_exported_state_has_the_reference_layout);
+  tcase_add_test(tc, test_v2_model_reads_the_current_end_layout);
+  tcase_add_test(tc, test_v2_audio_prompt_file_gets_bos_before_voice);
+  tcase_add_test(tc, test_voice_state_of_another_layer_count_is_refused);
+  tcase_add_test(tc, test_voice_of_another_width_is_refused_saying_so);
+  tcase_add_test(tc, test_v2_config_from_a_path_has_no_predefined_voices);
   tcase_add_test(tc, test_predefined_voice_missing_from_cache_names_the_path);
   tcase_add_test(tc, test_audio_struct_gives_same_state_as_wav_path);
   tcase_add_test(tc, test_stereo_audio_averages_channels);

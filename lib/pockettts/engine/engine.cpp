@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include <pockettts/model_packs.h>
+
 #include "common/log.h"
 #include "formats/weights.h"
 #include "kernels/quantized_linear.h"
@@ -57,10 +59,20 @@ std::shared_ptr<const Engine> Engine::load(const LoadOptions& options) {
   auto engine = std::make_shared<Engine>();
   engine->options = options;
   engine->options.download = {};  // the caller's callback must not outlive this call
-  engine->config = load_config(is_remote_reference(options.config)
-                                   ? resolve_resource(options.config, options.download)
-                                   : options.config);
+  if (!options.language.empty()) {
+    if (options.config != kDefaultVariant) {
+      throw Error(ErrorCode::kInvalidArgument, "cannot load both the language '" +
+                                                   options.language + "' and the config '" +
+                                                   options.config + "': choose one or the other");
+    }
+    engine->options.config = variant_for_language(options.language);
+  }
+  const std::string& config_reference = engine->options.config;
+  engine->config = load_config(is_remote_reference(config_reference)
+                                   ? resolve_resource(config_reference, options.download)
+                                   : config_reference);
   const Config& config = engine->config;
+  engine->behaviour = behaviour_for(config);
   validate(options.sampling);  // early: before seconds of loading
 
   engine->tokenizer = Tokenizer::load(
@@ -74,8 +86,8 @@ std::shared_ptr<const Engine> Engine::load(const LoadOptions& options) {
   WeightPath vb(*weights, "");
   engine->flow_lm =
       std::make_unique<FlowLm>(vb.pp("flow_lm"), config.flow_lm, config.mimi.quantizer.dimension,
-                               config.mimi.seanet.dimension);
-  engine->mimi = std::make_unique<Mimi>(vb.pp("mimi"), config.mimi);
+                               config.mimi.latent_width());
+  engine->mimi = std::make_unique<Mimi>(vb.pp("mimi"), config.mimi, engine->behaviour.mimi_context);
   weights->check_all_taken();
   if (options.precision == Precision::kBf16) engine->flow_lm->compress(WeightFormat::kBF16);
   if (options.precision == Precision::kInt8) engine->flow_lm->compress(WeightFormat::kInt8);
@@ -83,7 +95,8 @@ std::shared_ptr<const Engine> Engine::load(const LoadOptions& options) {
 
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
-  log_info("model " + config.source + " loaded from " + weights->path() + " in " +
+  log_info("model " + config.source + " (reference " + schema_name(config.schema) +
+           " behaviour) loaded from " + weights->path() + " in " +
            std::to_string(static_cast<int>(ms.count())) + " ms");
   return engine;
 }
@@ -102,9 +115,17 @@ at::Tensor Engine::encode_audio(const at::Tensor& audio) const {
 
 FlowLmState Engine::state_for_prompt(const at::Tensor& prompt) const {
   kernels::ComputeScope scope(scheduler->idle_cores());
-  FlowLmState state = flow_lm->init_state(prompt.size(1));
-  flow_lm->prompt_audio(prompt, state, sampling(std::nullopt), nullptr);
+  const at::Tensor conditioning = flow_lm->voice_conditioning(prompt);
+  FlowLmState state = flow_lm->init_state(conditioning.size(1));
+  flow_lm->prompt_audio(conditioning, state, sampling(std::nullopt), nullptr);
   return state;
+}
+
+int Engine::frames_after_eos(const std::optional<int>& requested,
+                             const std::string& chunk_text) const {
+  if (requested) return *requested;
+  if (behaviour.recommended_frames_after_eos) return *behaviour.recommended_frames_after_eos;
+  return prepare_text_prompt(chunk_text, behaviour.text).frames_after_eos_guess + 2;
 }
 
 }  // namespace pockettts

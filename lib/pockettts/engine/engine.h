@@ -12,6 +12,7 @@
 #include <pockettts/text.h>
 #include <pockettts/tts_model.h>
 
+#include "engine/pack_behaviour.h"
 #include "engine/stream_scheduler.h"
 #include "formats/config.h"
 #include "model/flow_lm.h"
@@ -22,6 +23,7 @@ namespace pockettts {
 struct Engine {
   LoadOptions options;
   Config config;
+  PackBehaviour behaviour;  // what the config's reference version does (pack_behaviour.h)
   std::shared_ptr<const Tokenizer> tokenizer;
   std::unique_ptr<FlowLm> flow_lm;
   std::unique_ptr<Mimi> mimi;
@@ -38,8 +40,12 @@ struct Engine {
   SamplingOptions sampling(const std::optional<SamplingOptions>& override_options) const;
   // The prompt [1, T, d_model] for mono audio [1, T] at the model rate.
   at::Tensor encode_audio(const at::Tensor& audio) const;
-  // A fresh state with `prompt` [1, T, d_model] prefilled.
+  // A fresh state with `prompt` [1, T, d_model] prefilled (after bos_before_voice when the
+  // config inserts it: the state is then T + 1 positions long).
   FlowLmState state_for_prompt(const at::Tensor& prompt) const;
+  // The frames after the end of speech of a chunk: the caller's, else the pack's recommended
+  // number, else the reference's guess from the chunk's text plus 2.
+  int frames_after_eos(const std::optional<int>& requested, const std::string& chunk_text) const;
 };
 
 struct TTSModel::Impl {

@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <exception>
@@ -32,20 +33,29 @@ struct TextChunk {
   int frames_after_eos;
 };
 
-// Between the two threads: a new text chunk (new decoder state), a latent, the end, an error.
+// Silence between chunks (an SSML break), in samples.
+struct Pause {
+  int64_t samples;
+};
+
+// What a stream says, in order.
+using ScriptItem = std::variant<TextChunk, Pause>;
+
+// Between the two threads: a new text chunk (new decoder state), a latent, a pause, the end,
+// an error.
 struct ChunkStart {};
 struct Finished {};
-using LatentItem = std::variant<ChunkStart, at::Tensor, Finished, std::exception_ptr>;
+using LatentItem = std::variant<ChunkStart, at::Tensor, Pause, Finished, std::exception_ptr>;
 using AudioItem = std::variant<std::vector<float>, Finished, std::exception_ptr>;
 
 class GenerationStream final : public AudioChunkStream {
  public:
   GenerationStream(std::shared_ptr<const Engine> engine, FlowLmState& voice,
-                   std::vector<TextChunk> chunks, const GenerateOptions& options)
+                   std::vector<ScriptItem> items, const GenerateOptions& options)
       : engine_(std::move(engine)),
         model_(*engine_),
         voice_(voice),
-        chunks_(std::move(chunks)),
+        items_(std::move(items)),
         copy_state_(options.copy_state),
         base_(options.copy_state ? voice_.clone() : FlowLmState{}),
         sampling_(model_.sampling(options.sampling)) {
@@ -84,16 +94,25 @@ class GenerationStream final : public AudioChunkStream {
   void run_generator() {
     try {
       c10::InferenceMode guard;
-      for (size_t i = 0; i < chunks_.size(); ++i) {
+      size_t last_text = items_.size();
+      for (size_t i = 0; i < items_.size(); ++i) {
+        if (std::holds_alternative<TextChunk>(items_[i])) last_text = i;
+      }
+      for (size_t i = 0; i < items_.size(); ++i) {
         if (cancelled_) return;
+        if (const auto* pause = std::get_if<Pause>(&items_[i])) {
+          latents_.push(*pause);
+          continue;
+        }
+        const TextChunk& chunk = std::get<TextChunk>(items_[i]);
         latents_.push(ChunkStart{});
         if (!copy_state_) {
-          generate_chunk(chunks_[i], voice_);
-        } else if (i + 1 == chunks_.size()) {
-          generate_chunk(chunks_[i], base_);  // the last chunk may consume the copy
+          generate_chunk(chunk, voice_);
+        } else if (i == last_text) {
+          generate_chunk(chunk, base_);  // the last chunk may consume the copy
         } else {
           FlowLmState copy = base_.clone();  // every chunk starts from the voice alone
-          generate_chunk(chunks_[i], copy);
+          generate_chunk(chunk, copy);
         }
       }
       latents_.push(Finished{});
@@ -151,6 +170,13 @@ class GenerationStream final : public AudioChunkStream {
             mimi.decode_frame(denormalized.data(), state, samples.data());
           }
           audio_.push(std::move(samples));
+        } else if (auto* pause = std::get_if<Pause>(&*item)) {
+          // Exact silence, in chunks of a frame at most: the last one holds the remainder.
+          const int64_t frame = mimi.frame_size() * mimi.channels();
+          for (int64_t left = pause->samples * mimi.channels(); left > 0; left -= frame) {
+            if (cancelled_) return;
+            audio_.push(std::vector<float>(static_cast<size_t>(std::min(left, frame)), 0.0f));
+          }
         } else if (auto* error = std::get_if<std::exception_ptr>(&*item)) {
           audio_.push(*error);
           return;
@@ -167,7 +193,7 @@ class GenerationStream final : public AudioChunkStream {
   std::shared_ptr<const Engine> engine_;  // keeps the weights alive while threads run
   const Engine& model_;
   FlowLmState& voice_;
-  std::vector<TextChunk> chunks_;
+  std::vector<ScriptItem> items_;
   bool copy_state_;
   FlowLmState base_;  // copy_state: the voice as it was when the stream started
   SamplingOptions sampling_;
@@ -181,29 +207,73 @@ class GenerationStream final : public AudioChunkStream {
 
 }  // namespace
 
-std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const Engine> engine,
-                                                   FlowLmState& voice, const std::string& text,
-                                                   const GenerateOptions& options) {
-  const Engine& model = *engine;
+namespace {
+
+void check_options(const GenerateOptions& options) {
   if (options.max_tokens < 1) {
     throw Error(ErrorCode::kInvalidArgument, "max_tokens must be at least 1");
   }
   if (options.frames_after_eos && *options.frames_after_eos < 0) {
     throw Error(ErrorCode::kInvalidArgument, "frames_after_eos must not be negative");
   }
-  std::vector<TextChunk> chunks;
-  for (const std::string& chunk_text :
-       split_into_best_sentences(*model.tokenizer, text, options.max_tokens)) {
+}
+
+// Plain text as the reference speaks it: split into chunks, each tokenized as split.
+void append_text_chunks(const Engine& model, const std::string& text,
+                        const GenerateOptions& options, std::vector<ScriptItem>& items) {
+  for (const std::string& chunk_text : split_into_best_sentences(
+           *model.tokenizer, text, options.max_tokens, model.behaviour.text)) {
     // The reference feeds the chunk as split, not its prepared form: kept, the golden data
     // depends on it. Preparing it only gives the frames-after-EOS guess.
-    const PreparedText prepared = prepare_text_prompt(chunk_text);
     TextChunk chunk;
     for (int id : model.tokenizer->encode(chunk_text)) chunk.tokens.push_back(id);
-    chunk.frames_after_eos =
-        options.frames_after_eos ? *options.frames_after_eos : prepared.frames_after_eos_guess + 2;
-    chunks.push_back(std::move(chunk));
+    chunk.frames_after_eos = model.frames_after_eos(options.frames_after_eos, chunk_text);
+    items.push_back(std::move(chunk));
   }
-  return std::make_unique<GenerationStream>(std::move(engine), voice, std::move(chunks), options);
+}
+
+}  // namespace
+
+std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const Engine> engine,
+                                                   FlowLmState& voice, const std::string& text,
+                                                   const GenerateOptions& options) {
+  if (options.text_format == TextFormat::kSsml) {
+    const SpeechScript script = parse_ssml(text);
+    for (const std::string& warning : script.warnings) log_warning(warning);
+    return start_generation(std::move(engine), voice, script, options);
+  }
+  check_options(options);
+  std::vector<ScriptItem> items;
+  append_text_chunks(*engine, text, options, items);
+  return std::make_unique<GenerationStream>(std::move(engine), voice, std::move(items), options);
+}
+
+std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const Engine> engine,
+                                                   FlowLmState& voice, const SpeechScript& script,
+                                                   const GenerateOptions& options) {
+  check_options(options);
+  const Engine& model = *engine;
+  std::vector<ScriptItem> items;
+  for (const SpeechSegment& segment : script.segments) {
+    if (segment.kind == SpeechSegment::Kind::kText) {
+      append_text_chunks(model, segment.text, options, items);
+      continue;
+    }
+    if (!(segment.break_milliseconds >= 0) || segment.break_milliseconds > kMaxBreakMilliseconds) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "a break of " + std::to_string(segment.break_milliseconds) +
+                      " ms: breaks are 0 to " +
+                      std::to_string(static_cast<int>(kMaxBreakMilliseconds)) + " ms long");
+    }
+    const int64_t samples =
+        break_samples(segment.break_milliseconds, model.config.mimi.sample_rate);
+    if (samples > 0) items.push_back(Pause{samples});
+  }
+  if (items.empty()) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "the text has nothing to say: no words and no pause of a sample or more");
+  }
+  return std::make_unique<GenerationStream>(std::move(engine), voice, std::move(items), options);
 }
 
 }  // namespace pockettts

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <pockettts/audio_decoder.h>
+#include <pockettts/model_packs.h>
 #include <pockettts/voices.h>
 
 #include "model/voice_file.h"
@@ -54,14 +55,26 @@ Audio first_frames(const Audio& audio, size_t frames) {
 
 }  // namespace
 
+bool is_predefined_voice_of(const Engine& engine, const std::string& name) {
+  const std::string& pack = engine.behaviour.voice_pack;
+  if (!pack.empty()) return is_predefined_voice(pack, name);
+  for (const ModelPack& p : model_packs()) {
+    if (is_predefined_voice(p.id, name)) return true;
+  }
+  return false;
+}
+
 void require_voice_cloning(const Engine& engine) {
   if (engine.has_voice_cloning) return;
+  const std::string& pack = engine.behaviour.voice_pack;
   throw Error(ErrorCode::kUnsupported,
               "voice cloning needs the weights of kyutai/pocket-tts, which could not be loaded "
               "(they are gated: accept the terms on https://huggingface.co/kyutai/pocket-tts, "
               "then set HF_TOKEN or run `huggingface-cli login`, and load the model again); "
-              "without them use a predefined voice (" +
-                  predefined_voice_list() + ") or a .safetensors voice file");
+              "without them use " +
+                  (pack.empty() ? std::string()
+                                : "a predefined voice (" + predefined_voice_list(pack) + ") or ") +
+                  "a .safetensors voice file");
 }
 
 Audio read_voice_audio(const Engine& engine, const std::string& source, bool truncate,
@@ -79,8 +92,19 @@ FlowLmState voice_state_for_source(const Engine& engine, const std::string& sour
                                    const DownloadOptions& download) {
   if (source.empty()) throw Error(ErrorCode::kInvalidArgument, "the voice is empty");
   std::string voice_file;
-  if (is_predefined_voice(source)) {
-    voice_file = resolve_resource(predefined_voice_reference(source), download);
+  if (is_predefined_voice_of(engine, source)) {
+    const std::string& pack = engine.behaviour.voice_pack;
+    if (pack.empty()) {
+      // As the reference at 9514983: predefined voices belong to a pack loaded by its id.
+      throw Error(ErrorCode::kInvalidArgument,
+                  "'" + source +
+                      "' is a predefined voice of the model packs, but this model "
+                      "was loaded from " +
+                      engine.config.source +
+                      ", not by a pack id (a language such as 'german', or a variant id), so it "
+                      "has none: give a voice file or audio");
+    }
+    voice_file = resolve_resource(predefined_voice_reference(pack, source), download);
   } else if (ends_with(source, ".safetensors")) {
     voice_file = resolve_resource(source, download);
   }

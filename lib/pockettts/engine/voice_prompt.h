@@ -26,6 +26,10 @@ at::Tensor prompt_for_audio(const Engine& engine, const Audio& audio);
 Audio read_voice_audio(const Engine& engine, const std::string& source, bool truncate,
                        const DownloadOptions& download = {});
 
+// Whether `name` is a predefined voice of the model's pack (of any pack when it has none: such a
+// name is then refused with a message rather than looked for as a file).
+bool is_predefined_voice_of(const Engine& engine, const std::string& name);
+
 // Throws Error(kUnsupported), saying how to get access, when the model has no voice cloning.
 void require_voice_cloning(const Engine& engine);
 

@@ -37,12 +37,35 @@ class MappingReader {
 
   int integer(const std::string& key) { return to_int(required(key), full(key)); }
 
+  // An optional integer that must be at least `low` when given.
+  std::optional<int> optional_integer_at_least(const std::string& key, int low) {
+    const std::optional<int> value = optional_integer(key);
+    if (value && *value < low) fail_value(key, "must be at least " + std::to_string(low));
+    return value;
+  }
+
   double number(const std::string& key) { return to_double(required(key), full(key)); }
 
   std::optional<double> optional_number(const std::string& key) {
     const YAML::Node value = optional(key);
     if (!value || value.IsNull()) return std::nullopt;
     return to_double(value, full(key));
+  }
+
+  std::optional<int> optional_integer(const std::string& key) {
+    const YAML::Node value = optional(key);
+    if (!value || value.IsNull()) return std::nullopt;
+    return to_int(value, full(key));
+  }
+
+  std::optional<bool> optional_boolean(const std::string& key) {
+    const YAML::Node value = optional(key);
+    if (!value || value.IsNull()) return std::nullopt;
+    bool b = false;
+    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, b)) {
+      type_error(value, full(key), "true or false");
+    }
+    return b;
   }
 
   std::string text(const std::string& key) { return to_string(required(key), full(key)); }
@@ -91,6 +114,10 @@ class MappingReader {
     const YAML::Node value = optional(key);
     if (!value) fail_invalid("missing key '" + full(key) + "' in " + source_);
     return value;
+  }
+
+  [[noreturn]] void fail_value(const std::string& key, const std::string& why) const {
+    fail_invalid("key '" + full(key) + "' in " + source_ + " " + why);
   }
 
   [[noreturn]] void type_error(const YAML::Node& value, const std::string& key,
@@ -190,6 +217,7 @@ FlowLmConfig read_flow_lm(MappingReader m, const fs::path& base_dir) {
     l.finish();
   }
   c.weights_path = resolve_optional(m.optional_text("weights_path"), base_dir);
+  c.insert_bos_before_voice = m.optional_boolean("insert_bos_before_voice").value_or(false);
   m.finish();
   return c;
 }
@@ -235,8 +263,33 @@ MimiConfig read_mimi(MappingReader m, const fs::path& base_dir) {
     q.finish();
   }
   c.weights_path = resolve_optional(m.optional_text("weights_path"), base_dir);
+  c.inner_dim = m.optional_integer_at_least("inner_dim", 1);
+  c.outer_dim = m.optional_integer_at_least("outer_dim", 1);
   m.finish();
   return c;
+}
+
+// The key at a dotted path, or an undefined node (const lookups never insert).
+YAML::Node find_key(const YAML::Node& root, const std::string& dotted) {
+  YAML::Node node = root;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = dotted.find('.', start);
+    if (!node.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& parent = node;
+    YAML::Node child = parent[dotted.substr(start, dot - start)];
+    if (!child) return YAML::Node(YAML::NodeType::Undefined);
+    node.reset(child);
+    if (dot == std::string::npos) return node;
+    start = dot + 1;
+  }
+}
+
+ConfigSchema schema_of(const YAML::Node& root) {
+  for (const char* key : kSchema9514983Keys) {
+    if (find_key(root, key)) return ConfigSchema::k9514983;
+  }
+  return ConfigSchema::k4ae9fb2;
 }
 
 bool is_a_file(const fs::path& path) {
@@ -264,6 +317,17 @@ Config load_yaml_file(const fs::path& path) {
 
 }  // namespace
 
+const char* const kSchema9514983Keys[6] = {"remove_semicolons",
+                                           "pad_with_spaces_for_short_inputs",
+                                           "model_recommended_frames_after_eos",
+                                           "flow_lm.insert_bos_before_voice",
+                                           "mimi.inner_dim",
+                                           "mimi.outer_dim"};
+
+const char* schema_name(ConfigSchema schema) {
+  return schema == ConfigSchema::k9514983 ? "9514983" : "4ae9fb2";
+}
+
 Config parse_config(const std::string& yaml_text, const std::string& base_dir,
                     const std::string& source) {
   YAML::Node root;
@@ -280,7 +344,13 @@ Config parse_config(const std::string& yaml_text, const std::string& base_dir,
   config.weights_path = resolve_optional(top.optional_text("weights_path"), base);
   config.weights_path_without_voice_cloning =
       resolve_optional(top.optional_text("weights_path_without_voice_cloning"), base);
+  config.pad_with_spaces_for_short_inputs =
+      top.optional_boolean("pad_with_spaces_for_short_inputs").value_or(false);
+  config.remove_semicolons = top.optional_boolean("remove_semicolons").value_or(false);
+  config.model_recommended_frames_after_eos =
+      top.optional_integer_at_least("model_recommended_frames_after_eos", 0);
   top.finish();
+  config.schema = schema_of(root);
   config.source = source;
   return config;
 }
@@ -313,7 +383,11 @@ Config load_config(const std::string& variant_or_path) {
   const std::vector<std::string> dirs = config_search_dirs();
   for (const std::string& dir : dirs) {
     const fs::path candidate = fs::path(dir) / (variant_or_path + ".yaml");
-    if (is_a_file(candidate)) return load_yaml_file(candidate);
+    if (is_a_file(candidate)) {
+      Config config = load_yaml_file(candidate);
+      config.variant = variant_or_path;
+      return config;
+    }
   }
   std::set<std::string> known;
   for (const std::string& dir : dirs) {

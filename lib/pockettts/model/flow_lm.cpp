@@ -37,6 +37,7 @@ FlowLm::FlowLm(const WeightPath& vb, const FlowLmConfig& c, int64_t latent_dim, 
       out_eos_(Linear::take(vb.pp("out_eos"), d_model_, 1, true)),
       flow_net_(vb.pp("flow_net"), latent_dim, c.flow.dim, latent_dim, d_model_, c.flow.depth),
       speaker_proj_(vb.take("speaker_proj_weight", {d_model_, speaker_dim})) {
+  if (c.insert_bos_before_voice) bos_before_voice_ = vb.take("bos_before_voice", {1, 1, d_model_});
   if (c.lookup_table.dim != d_model_) {
     throw Error(ErrorCode::kInvalidData,
                 "flow_lm.lookup_table.dim must equal flow_lm.transformer.d_model (" +
@@ -206,6 +207,11 @@ void FlowLm::lsd_decode(const std::vector<StepRequest>& requests, const float* h
 
 at::Tensor FlowLm::project_speaker(const at::Tensor& latents) const {
   return at::linear(latents, speaker_proj_);
+}
+
+at::Tensor FlowLm::voice_conditioning(const at::Tensor& prompt) const {
+  if (!bos_before_voice_.defined()) return prompt;
+  return at::cat({bos_before_voice_.to(prompt.scalar_type()), prompt}, 1);
 }
 
 at::Tensor FlowLm::denormalize(const at::Tensor& latent) const {

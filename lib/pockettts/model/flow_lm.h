@@ -80,6 +80,11 @@ class FlowLm {
 
   // Speaker conditioning from Mimi latents [B, T, speaker_dim] -> [B, T, d_model].
   at::Tensor project_speaker(const at::Tensor& latents) const;
+  // What a voice prompt [1, T, d_model] is prefilled as: with the config's
+  // insert_bos_before_voice (9514983) the learnt position bos_before_voice comes first
+  // ([1, T + 1, d_model]); otherwise the prompt itself.
+  at::Tensor voice_conditioning(const at::Tensor& prompt) const;
+  bool inserts_bos_before_voice() const { return bos_before_voice_.defined(); }
   // latent * emb_std + emb_mean: what Mimi decodes.
   at::Tensor denormalize(const at::Tensor& latent) const;
   // The same on one latent of plain floats [ldim] (allocates nothing).
@@ -105,6 +110,7 @@ class FlowLm {
   int64_t d_model_, ldim_, num_heads_;
   at::Tensor embed_;  // [n_bins + 1, dim]
   at::Tensor bos_emb_, emb_std_, emb_mean_;
+  at::Tensor bos_before_voice_;  // [1, 1, d_model]; undefined without insert_bos_before_voice
   Linear input_linear_;
   FlowTransformer transformer_;
   at::Tensor out_norm_weight_, out_norm_bias_;

@@ -39,14 +39,35 @@ int64_t checked_transformer_dim(const MimiConfig& c) {
   return t.d_model;
 }
 
+// The upsampling's input width: a whole number of inputs per output channel.
+int64_t checked_outer_dim(const MimiConfig& c) {
+  const int64_t outer = c.upsample_input_width();
+  if (outer % c.seanet.dimension != 0) {
+    throw Error(ErrorCode::kInvalidData, "mimi.outer_dim (" + std::to_string(outer) +
+                                             ") must be a multiple of mimi.seanet.dimension (" +
+                                             std::to_string(c.seanet.dimension) +
+                                             "): the upsampling has one group per "
+                                             "output channel");
+  }
+  if (c.quantizer.output_dimension != outer) {
+    throw Error(ErrorCode::kInvalidData,
+                "mimi.quantizer.output_dimension (" + std::to_string(c.quantizer.output_dimension) +
+                    ") must equal " + (c.outer_dim ? "mimi.outer_dim" : "mimi.seanet.dimension") +
+                    " (" + std::to_string(outer) + ")");
+  }
+  return outer;
+}
+
 }  // namespace
 
-Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
+Mimi::Mimi(const WeightPath& vb, const MimiConfig& c, MimiDecoderContext decoder_context)
     : sample_rate_(c.sample_rate),
       frame_size_(static_cast<int64_t>(c.sample_rate / c.frame_rate)),
       dimension_(c.seanet.dimension),
+      outer_dim_(checked_outer_dim(c)),
       stride_(downsample_stride(c)),
       context_(c.transformer.context),
+      decoder_context_(decoder_context),
       encoder_(vb.pp("encoder"), c.seanet),
       decoder_(vb.pp("decoder"), c.seanet),
       encoder_transformer_(vb.pp("encoder_transformer"), checked_transformer_dim(c),
@@ -57,26 +78,21 @@ Mimi::Mimi(const WeightPath& vb, const MimiConfig& c)
                            c.transformer.num_heads, c.transformer.num_layers,
                            c.transformer.dim_feedforward, c.transformer.context,
                            c.transformer.max_period),
-      downsample_(vb.pp("downsample").pp("conv"), dimension_, dimension_, 2 * stride_, stride_, 1,
-                  1, false, StreamingConv1d::PadMode::kReplicate),
+      downsample_(vb.pp("downsample").pp("conv"), dimension_, c.latent_width(), 2 * stride_,
+                  stride_, 1, 1, false, StreamingConv1d::PadMode::kReplicate),
       upsample_weight_(vb.pp("upsample")
                            .pp("convtr")
-                           .take("convtr.weight", {dimension_, 1, 2 * stride_})
+                           .take("convtr.weight", {outer_dim_, 1, 2 * stride_})
                            .to(at::kFloat)
-                           .reshape({dimension_, 2 * stride_})
+                           .reshape({outer_dim_, 2 * stride_})
                            .contiguous()) {
-  if (c.quantizer.output_dimension != dimension_) {
-    throw Error(ErrorCode::kInvalidData,
-                "mimi.quantizer.output_dimension must equal "
-                "mimi.seanet.dimension");
-  }
   const int64_t latent_dim = c.quantizer.dimension;
-  at::Tensor proj = vb.take("quantizer.output_proj.weight", {dimension_, latent_dim, 1})
+  at::Tensor proj = vb.take("quantizer.output_proj.weight", {outer_dim_, latent_dim, 1})
                         .to(at::kFloat)
                         .contiguous();
   const float* p = proj.data_ptr<float>();
   quantizer_proj_ = kernels::PanelWeights::pack(
-      latent_dim, dimension_, nullptr, [&](int64_t j, int64_t o) { return p[o * latent_dim + j]; });
+      latent_dim, outer_dim_, nullptr, [&](int64_t j, int64_t o) { return p[o * latent_dim + j]; });
   release_pages(proj);
 }
 
@@ -107,10 +123,13 @@ at::Tensor Mimi::encode_to_latent(const at::Tensor& audio, int64_t piece_frames)
 
 MimiDecoderState Mimi::init_decoder_state() const {
   MimiDecoderState s;
-  s.projected.assign(static_cast<size_t>(dimension_), 0.0f);
-  s.previous.assign(static_cast<size_t>(dimension_), 0.0f);
+  s.projected.assign(static_cast<size_t>(outer_dim_), 0.0f);
+  s.previous.assign(static_cast<size_t>(outer_dim_), 0.0f);
   s.upsampled.assign(static_cast<size_t>(stride_ * dimension_), 0.0f);
-  s.transformer = decoder_transformer_.init_caches(context_);
+  // A frame writes its `stride` keys before its first query attends: the ring must hold
+  // context + stride - 1 keys for that query to see its whole window.
+  s.transformer = decoder_transformer_.init_caches(
+      decoder_context_ == MimiDecoderContext::kRingBuffer ? context_ : context_ + stride_ - 1);
   s.decoder = decoder_.init_state(stride_);
   if (decoder_.channels() > 1)  // mono is written straight into the caller's buffer
     s.samples.assign(static_cast<size_t>(frame_size_ * decoder_.channels()), 0.0f);
@@ -134,15 +153,23 @@ at::Tensor Mimi::decode_frame(const at::Tensor& latent, MimiDecoderState& state)
 }
 
 void Mimi::decode_frame(const float* latent, MimiDecoderState& state, float* out) const {
-  quantizer_proj_.multiply(latent, 0, 1, state.projected.data(), dimension_);
+  quantizer_proj_.multiply(latent, 0, 1, state.projected.data(), outer_dim_);
   // Output step p of this frame: its tap p plus the previous frame's tap p + stride (the
-  // reference's convtr output plus its carried partial, in that order).
+  // reference's convtr output plus its carried partial, in that order), each summed over the
+  // group's inputs.
   const float* w = upsample_weight_.data_ptr<float>();
   float* up = state.upsampled.data();
+  const int64_t group = outer_dim_ / dimension_, taps = 2 * stride_;
   for (int64_t p = 0; p < stride_; ++p) {
     for (int64_t c = 0; c < dimension_; ++c) {
-      up[p * dimension_ + c] = state.projected[c] * w[c * 2 * stride_ + p] +
-                               state.previous[c] * w[c * 2 * stride_ + p + stride_];
+      const int64_t first = c * group;
+      float now = state.projected[first] * w[first * taps + p];
+      float carried = state.previous[first] * w[first * taps + p + stride_];
+      for (int64_t i = first + 1; i < first + group; ++i) {
+        now += state.projected[i] * w[i * taps + p];
+        carried += state.previous[i] * w[i * taps + p + stride_];
+      }
+      up[p * dimension_ + c] = now + carried;
     }
   }
   std::swap(state.projected, state.previous);

@@ -16,10 +16,21 @@
 
 namespace pockettts {
 
+// Which keys the decoder transformer's queries see once a frame's steps pass the context (250
+// steps, frame 15 on). The two reference versions differ there, and each pack keeps its own.
+enum class MimiDecoderContext {
+  // 4ae9fb2: a ring buffer of `context` slots. A frame's 16 new keys overwrite the oldest ones
+  // before its first queries attend, so those queries see up to 15 keys fewer than the window.
+  kRingBuffer,
+  // 9514983: every query sees every key of its window (the reference keeps a linear cache and
+  // masks). Here a ring of context + 15 slots holds the whole window of a frame's first query.
+  kFullWindow,
+};
+
 // One stream's decoder: upsampling history, transformer caches, SEANet windows.
 struct MimiDecoderState {
-  std::vector<float> projected;  // [dimension]: this frame's latent through the projection
-  std::vector<float> previous;   // [dimension]: the previous frame's
+  std::vector<float> projected;  // [outer width]: this frame's latent through the projection
+  std::vector<float> previous;   // [outer width]: the previous frame's
   std::vector<float> upsampled;  // [stride, dimension]: the transformer's rows, in place
   std::vector<MimiKvCache> transformer;
   MimiStreamBuffers transformer_buffers;
@@ -29,9 +40,11 @@ struct MimiDecoderState {
 
 class Mimi {
  public:
-  Mimi(const WeightPath& vb, const MimiConfig& config);
+  Mimi(const WeightPath& vb, const MimiConfig& config,
+       MimiDecoderContext decoder_context = MimiDecoderContext::kRingBuffer);
 
-  // audio [B, channels, T] at the model rate -> latents [B, dimension, frames] (12.5 Hz).
+  // audio [B, channels, T] at the model rate -> latents [B, latent width, frames] (12.5 Hz;
+  // the width is mimi.inner_dim, or seanet.dimension when the config does not set it).
   // The SEANet encoder runs on pieces of `piece_frames` frames (bounded memory).
   at::Tensor encode_to_latent(const at::Tensor& audio, int64_t piece_frames = 25) const;
 
@@ -46,19 +59,23 @@ class Mimi {
 
   int64_t frame_size() const { return frame_size_; }
   int64_t dimension() const { return dimension_; }
+  MimiDecoderContext decoder_context() const { return decoder_context_; }
   int sample_rate() const { return sample_rate_; }
 
  private:
   int sample_rate_;
-  int64_t frame_size_, dimension_, stride_, context_;
+  int64_t frame_size_, dimension_, outer_dim_, stride_, context_;
+  MimiDecoderContext decoder_context_;
   SeanetEncoder encoder_;
   SeanetDecoder decoder_;
   MimiTransformer encoder_transformer_, decoder_transformer_;
   StreamingConv1d downsample_;
-  // Upsampling to the transformer's rate: a depthwise transposed convolution, kernel 2 * stride,
-  // no bias. [dimension, 2 * stride].
+  // Upsampling to the transformer's rate: a transposed convolution from the outer width to
+  // `dimension` in `dimension` groups (output channel c sums inputs c * g ... c * g + g - 1, g =
+  // outer width / dimension; depthwise when they are equal), kernel 2 * stride, no bias.
+  // [outer width, 2 * stride].
   at::Tensor upsample_weight_;
-  kernels::PanelWeights quantizer_proj_;  // latent [dimension of the quantizer] -> [dimension]
+  kernels::PanelWeights quantizer_proj_;  // latent [quantizer dimension] -> [outer width]
 };
 
 }  // namespace pockettts

@@ -26,45 +26,91 @@ std::string shape_string(at::IntArrayRef shape) {
 VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm) {
   std::map<std::string, at::Tensor> tensors = load_tensors(path);
   VoiceFile voice;
+  const int64_t d_model = flow_lm.d_model();
   auto prompt = tensors.find("audio_prompt");
   if (prompt != tensors.end()) {
     const at::Tensor& p = prompt->second;
-    if (p.dim() != 3 || p.size(0) != 1 || p.size(1) < 1 || p.size(2) != flow_lm.d_model()) {
+    if (p.dim() != 3 || p.size(0) != 1 || p.size(1) < 1 || p.size(2) != d_model) {
+      std::string made_for;
+      if (p.dim() == 3 && p.size(2) != d_model) {
+        made_for = " (a voice made for a model of width " + std::to_string(p.size(2)) +
+                   "; this model's width is " + std::to_string(d_model) + ")";
+      }
       throw Error(ErrorCode::kInvalidData, "voice file " + path + ": audio_prompt has shape " +
                                                shape_string(p.sizes()) +
                                                " but this model needs [1, frames, " +
-                                               std::to_string(flow_lm.d_model()) + "]");
+                                               std::to_string(d_model) + "]" + made_for);
     }
     voice.audio_prompt = p.to(at::kFloat).contiguous();
     return voice;
   }
 
-  // Model-state format: one KV cache per layer.
-  const int64_t heads = flow_lm.num_heads(), head_dim = flow_lm.d_model() / heads;
+  // Model-state format: one KV cache per layer, with its length as 4ae9fb2 ("current_end") or
+  // 9514983 ("offset") writes it.
+  const int64_t heads = flow_lm.num_heads(), head_dim = d_model / heads;
+  const int64_t layers = flow_lm.num_layers();
+  int64_t file_layers = 0;
+  while (tensors.count(layer_key(static_cast<size_t>(file_layers)) + "/cache")) ++file_layers;
+  const std::string model_shape = "[2, 1, T, " + std::to_string(heads) + ", " +
+                                  std::to_string(head_dim) + "] in each of its " +
+                                  std::to_string(layers) + " layers";
+  if (file_layers == 0) {
+    throw Error(ErrorCode::kInvalidData,
+                "voice file " + path +
+                    " has neither an 'audio_prompt' tensor nor a model state ('" + layer_key(0) +
+                    "/cache'): it is not a Pocket TTS voice");
+  }
+  if (file_layers != layers) {
+    throw Error(ErrorCode::kInvalidData,
+                "voice file " + path + " holds the state of a " + std::to_string(file_layers) +
+                    "-layer model; this model has " + std::to_string(layers) +
+                    " layers: a voice state is made for one model pack (load it with the pack it "
+                    "was exported from, or make it again from audio)");
+  }
   int64_t length = -1;
-  for (int64_t i = 0; i < flow_lm.num_layers(); ++i) {
-    auto cache = tensors.find(layer_key(i) + "/cache");
-    auto end = tensors.find(layer_key(i) + "/current_end");
-    if (cache == tensors.end() || end == tensors.end()) {
-      throw Error(ErrorCode::kInvalidData,
-                  "voice file " + path +
-                      " has neither an 'audio_prompt' tensor nor the model "
-                      "state of layer " +
-                      std::to_string(i) + " ('" + layer_key(i) +
-                      "/cache'): it is not a Pocket TTS voice for this model");
+  for (int64_t i = 0; i < layers; ++i) {
+    const std::string key = layer_key(static_cast<size_t>(i));
+    const at::Tensor& c = tensors.at(key + "/cache");
+    int64_t n = -1;
+    auto end = tensors.find(key + "/current_end");
+    auto offset = tensors.find(key + "/offset");
+    if (offset != tensors.end()) {
+      const at::Tensor& o = offset->second;
+      if (o.numel() != 1 || at::isFloatingType(o.scalar_type())) {
+        throw Error(ErrorCode::kInvalidData, "voice file " + path + ": '" + offset->first +
+                                                 "' must hold one integer, not a tensor of shape " +
+                                                 shape_string(o.sizes()));
+      }
+      n = o.to(at::kLong).item<int64_t>();
+    } else if (end != tensors.end()) {
+      n = end->second.numel();  // 4ae9fb2 encodes the position as a length
+    } else {
+      throw Error(ErrorCode::kInvalidData, "voice file " + path + " has '" + key +
+                                               "/cache' but neither '" + key + "/offset' nor '" +
+                                               key + "/current_end'");
     }
-    const at::Tensor& c = cache->second;
-    const int64_t n = end->second.numel();  // the reference encodes the position as a length
-    if (c.dim() != 5 || c.size(0) != 2 || c.size(1) != 1 || c.size(2) < n || c.size(3) != heads ||
-        c.size(4) != head_dim || (length >= 0 && n != length) || n < 1) {
+    if (c.dim() != 5 || c.size(0) != 2 || c.size(1) != 1 || c.size(3) != heads ||
+        c.size(4) != head_dim) {
+      std::string made_for;
+      if (c.dim() == 5) {
+        made_for = " (a voice made for a model of width " + std::to_string(c.size(3) * c.size(4)) +
+                   " in " + std::to_string(c.size(3)) + " heads; this model's width is " +
+                   std::to_string(d_model) + " in " + std::to_string(heads) + " heads)";
+      }
+      throw Error(ErrorCode::kInvalidData, "voice file " + path + ": '" + key +
+                                               "/cache' has shape " + shape_string(c.sizes()) +
+                                               "; this model needs " + model_shape + made_for);
+    }
+    if (n < 1 || c.size(2) < n || (length >= 0 && n != length)) {
       throw Error(ErrorCode::kInvalidData,
-                  "voice file " + path + ": '" + cache->first + "' has shape " +
+                  "voice file " + path + ": '" + key + "/cache' has shape " +
                       shape_string(c.sizes()) + " for " + std::to_string(n) +
-                      " positions; this model needs [2, 1, T, " + std::to_string(heads) + ", " +
-                      std::to_string(head_dim) + "] with the same T in every layer");
+                      " positions; this model needs " + model_shape +
+                      ", at least as long as its position, the same in every layer");
     }
     length = n;
-    voice.state.layers.push_back({c.to(at::kFloat).contiguous(), n});
+    // Positions past the state's end are never read (the reference leaves NaN there).
+    voice.state.layers.push_back({c.narrow(2, 0, n).to(at::kFloat).contiguous(), n});
   }
   voice.has_state = true;
   return voice;
@@ -74,12 +120,16 @@ void write_audio_prompt(const std::string& path, const at::Tensor& prompt) {
   save_tensors(path, {{"audio_prompt", prompt.contiguous()}});
 }
 
-void write_voice_state(const std::string& path, const FlowLmState& state) {
+void write_voice_state(const std::string& path, const FlowLmState& state, VoiceStateFormat format) {
   std::map<std::string, at::Tensor> tensors;
   for (size_t i = 0; i < state.layers.size(); ++i) {
     const FlowKvCache& layer = state.layers[i];
     tensors[layer_key(i) + "/cache"] = layer.cache.narrow(2, 0, layer.end).contiguous();
-    tensors[layer_key(i) + "/current_end"] = at::zeros({layer.end}, at::kFloat);
+    if (format == VoiceStateFormat::kOffset) {
+      tensors[layer_key(i) + "/offset"] = at::full({1}, layer.end, at::kLong);
+    } else {
+      tensors[layer_key(i) + "/current_end"] = at::zeros({layer.end}, at::kFloat);
+    }
   }
   save_tensors(path, tensors);
 }

@@ -17,12 +17,19 @@ struct VoiceFile {
   bool has_state = false;
 };
 
-// Reads either format and checks it against the model's dimensions; Error(kInvalidData)
-// names the file and what does not fit.
+// How an exported state records its length: 4ae9fb2 writes "<module>/current_end", a tensor
+// whose length is the position; 9514983 writes "<module>/offset", int64 [1] holding it. Both are
+// read; each pack writes its reference's.
+enum class VoiceStateFormat { kCurrentEnd, kOffset };
+
+// Reads either format and checks it against the model's widths and layer count:
+// Error(kInvalidData) names the file, what it was made for and what this model needs (a voice
+// made for another pack whose widths differ cannot be used).
 VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm);
 
 void write_audio_prompt(const std::string& path, const at::Tensor& prompt);
-void write_voice_state(const std::string& path, const FlowLmState& state);
+void write_voice_state(const std::string& path, const FlowLmState& state,
+                       VoiceStateFormat format = VoiceStateFormat::kCurrentEnd);
 
 // Python's Path.with_suffix(".safetensors"): replaces the last suffix, adds one if none.
 std::string with_safetensors_suffix(const std::string& path);

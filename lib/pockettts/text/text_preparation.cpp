@@ -187,7 +187,19 @@ std::u32string collapse_double_spaces_once(const std::u32string& text) {
 
 }  // namespace
 
+TextOptions text_options_9514983(bool pad_with_spaces_for_short_inputs, bool remove_semicolons) {
+  TextOptions options;
+  options.pad_with_spaces_for_short_inputs = pad_with_spaces_for_short_inputs;
+  options.remove_semicolons = remove_semicolons;
+  options.split_long_sentences = true;
+  return options;
+}
+
 PreparedText prepare_text_prompt(const std::string& input) {
+  return prepare_text_prompt(input, TextOptions{});
+}
+
+PreparedText prepare_text_prompt(const std::string& input, const TextOptions& options) {
   std::u32string text = py_strip(decode_utf8(input));
   if (text.empty()) {
     throw Error(ErrorCode::kInvalidArgument,
@@ -197,6 +209,7 @@ PreparedText prepare_text_prompt(const std::string& input) {
   replace_char(text, U'\n', U' ');
   replace_char(text, U'\r', U' ');
   text = collapse_double_spaces_once(text);
+  if (options.remove_semicolons) replace_char(text, U';', U',');
 
   PreparedText out;
   // Counted once: upper-casing the first character and appending '.' never change the word
@@ -207,7 +220,7 @@ PreparedText prepare_text_prompt(const std::string& input) {
   // The text is stripped, so its first and last characters are not whitespace.
   const bool add_period = py_isalnum(text.back());
   std::string result;
-  if (words < 5) result.assign(8, ' ');
+  if (options.pad_with_spaces_for_short_inputs && words < 5) result.assign(8, ' ');
   if (!py_isupper(text.front())) {
     result += py_upper_char(text.front());
     result += encode_utf8(text.substr(1));
@@ -219,54 +232,110 @@ PreparedText prepare_text_prompt(const std::string& input) {
   return out;
 }
 
-std::vector<std::string> split_into_best_sentences(const Tokenizer& tokenizer,
-                                                   const std::string& text, int max_tokens) {
-  const std::string prepared = py_strip(prepare_text_prompt(text).text);
-  const std::vector<int> tokens = tokenizer.encode(prepared);
+namespace {
 
-  // The reference drops the first token of ".!...?" (for a usual model the "▁" or "▁." piece)
-  // and treats the rest as end-of-sentence tokens, duplicates included.
-  std::vector<int> eos_tokens = tokenizer.encode(".!...?");
-  if (!eos_tokens.empty()) eos_tokens.erase(eos_tokens.begin());
-  auto is_eos = [&](int id) {
-    return std::find(eos_tokens.begin(), eos_tokens.end(), id) != eos_tokens.end();
+// The reference drops the first token of a punctuation string (for a usual model the "▁" or
+// "▁." piece) and treats the rest as boundary tokens, duplicates included.
+std::vector<int> boundary_tokens(const Tokenizer& tokenizer, const std::string& punctuation) {
+  std::vector<int> tokens = tokenizer.encode(punctuation);
+  if (!tokens.empty()) tokens.erase(tokens.begin());
+  return tokens;
+}
+
+// The reference's _find_boundary_indices: a segment ends at the first token that is not a
+// boundary token after a run of them. Always starts with 0 and ends with tokens.size().
+std::vector<size_t> boundary_indices(const std::vector<int>& tokens,
+                                     const std::vector<int>& boundaries) {
+  auto is_boundary = [&](int id) {
+    return std::find(boundaries.begin(), boundaries.end(), id) != boundaries.end();
   };
-
-  // A sentence ends at the first non-end-of-sentence token after a run of them.
   std::vector<size_t> bounds{0};
-  bool previous_was_eos = false;
+  bool previous_was_boundary = false;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (is_eos(tokens[i])) {
-      previous_was_eos = true;
+    if (is_boundary(tokens[i])) {
+      previous_was_boundary = true;
     } else {
-      if (previous_was_eos) bounds.push_back(i);
-      previous_was_eos = false;
+      if (previous_was_boundary) bounds.push_back(i);
+      previous_was_boundary = false;
     }
   }
   bounds.push_back(tokens.size());
+  return bounds;
+}
 
-  // Greedy packing. Sentence lengths are counted in ids of the whole text, and the sentences are
-  // decoded id ranges (unknown characters come back as " ⁇ "), as in the reference.
+struct Segment {
+  size_t tokens;
+  std::string text;
+};
+
+// The reference's _segments_from_boundaries: decoded id ranges (unknown characters come back as
+// " ⁇ ") with their id counts.
+std::vector<Segment> segments_between(const Tokenizer& tokenizer, const std::vector<int>& tokens,
+                                      const std::vector<size_t>& bounds) {
+  std::vector<Segment> segments;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    const auto begin = tokens.begin() + static_cast<std::ptrdiff_t>(bounds[i]);
+    const auto end = tokens.begin() + static_cast<std::ptrdiff_t>(bounds[i + 1]);
+    segments.push_back({bounds[i + 1] - bounds[i], tokenizer.decode(std::vector<int>(begin, end))});
+  }
+  return segments;
+}
+
+}  // namespace
+
+std::vector<std::string> split_into_best_sentences(const Tokenizer& tokenizer,
+                                                   const std::string& text, int max_tokens) {
+  return split_into_best_sentences(tokenizer, text, max_tokens, TextOptions{});
+}
+
+std::vector<std::string> split_into_best_sentences(const Tokenizer& tokenizer,
+                                                   const std::string& text, int max_tokens,
+                                                   const TextOptions& options) {
+  const std::string prepared = py_strip(prepare_text_prompt(text, options).text);
+  const std::vector<int> tokens = tokenizer.encode(prepared);
+  std::vector<Segment> sentences = segments_between(
+      tokenizer, tokens, boundary_indices(tokens, boundary_tokens(tokenizer, ".!...?")));
+
+  if (options.split_long_sentences) {
+    // 9514983: a sentence over max_tokens is re-tokenized from its decoded text and cut after
+    // its runs of ",;:" tokens; it stays whole when that gives a single piece.
+    const std::vector<int> fallback = boundary_tokens(tokenizer, ",;:");
+    std::vector<Segment> refined;
+    for (Segment& sentence : sentences) {
+      if (max_tokens >= 0 && sentence.tokens <= static_cast<size_t>(max_tokens)) {
+        refined.push_back(std::move(sentence));
+        continue;
+      }
+      const std::vector<int> sub_tokens = tokenizer.encode(py_strip(sentence.text));
+      std::vector<Segment> pieces =
+          segments_between(tokenizer, sub_tokens, boundary_indices(sub_tokens, fallback));
+      if (pieces.size() > 1) {
+        for (Segment& piece : pieces) refined.push_back(std::move(piece));
+      } else {
+        refined.push_back(std::move(sentence));
+      }
+    }
+    sentences = std::move(refined);
+  }
+
+  // Greedy packing: sentence lengths are counted in ids of the whole text (or of the sentence,
+  // for the pieces of a cut one), as in the reference.
   std::vector<std::string> chunks;
   std::string current;
   size_t current_tokens = 0;
-  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
-    const size_t count = bounds[i + 1] - bounds[i];
-    const std::string sentence = tokenizer.decode(
-        std::vector<int>(tokens.begin() + static_cast<std::ptrdiff_t>(bounds[i]),
-                         tokens.begin() + static_cast<std::ptrdiff_t>(bounds[i + 1])));
+  for (const Segment& sentence : sentences) {
     if (current.empty()) {
-      current = sentence;
-      current_tokens = count;
+      current = sentence.text;
+      current_tokens = sentence.tokens;
       continue;
     }
-    if (max_tokens < 0 || current_tokens + count > static_cast<size_t>(max_tokens)) {
+    if (max_tokens < 0 || current_tokens + sentence.tokens > static_cast<size_t>(max_tokens)) {
       chunks.push_back(py_strip(current));
-      current = sentence;
-      current_tokens = count;
+      current = sentence.text;
+      current_tokens = sentence.tokens;
     } else {
-      current += " " + sentence;
-      current_tokens += count;
+      current += " " + sentence.text;
+      current_tokens += sentence.tokens;
     }
   }
   if (!current.empty()) chunks.push_back(py_strip(current));
