@@ -77,6 +77,15 @@ START_TEST(test_break_is_exact_silence_between_the_texts) {
       m.voice, "<speak>Hello there<break time=\"500ms\"/>Good night</speak>", ssml());
   assert_same_samples(got, concat({one, std::vector<float>(12000, 0.0f), two}), "500 ms break");
 
+  // Text of Unicode spaces between breaks says nothing (and is no "empty text" error).
+  assert_same_samples(
+      m.model->generate_audio(
+          m.voice,
+          "<speak>Hello there<break time=\"250ms\"/>&#160;\u3000<break time=\"250ms\"/>Good "
+          "night</speak>",
+          ssml()),
+      concat({one, std::vector<float>(12000, 0.0f), two}), "two 250 ms breaks around spaces");
+
   const std::vector<float> strong = m.model->generate_audio(
       m.voice, "<speak><s>Hello there</s><break strength=\"strong\"/><s>Good night</s></speak>",
       ssml());

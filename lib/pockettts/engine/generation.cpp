@@ -269,7 +269,8 @@ std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const Engine>
   std::vector<ScriptItem> items;
   for (const SpeechSegment& segment : script.segments) {
     if (segment.kind == SpeechSegment::Kind::kText) {
-      append_text_chunks(model, segment.text, options, items);
+      // Between two breaks, text of no-break spaces and the like says nothing: no error.
+      if (has_words(segment.text)) append_text_chunks(model, segment.text, options, items);
       continue;
     }
     if (!(segment.break_milliseconds >= 0) || segment.break_milliseconds > kMaxBreakMilliseconds) {
