@@ -50,6 +50,11 @@ TextOptions text_options_9514983(bool pad_with_spaces_for_short_inputs, bool rem
 PreparedText prepare_text_prompt(const std::string& text);
 PreparedText prepare_text_prompt(const std::string& text, const TextOptions& options);
 
+// Whether the text holds anything but whitespace (Python's definition, as prepare_text_prompt
+// strips it): what would not be an "empty text" error. Error(kInvalidArgument) for invalid
+// UTF-8.
+bool has_words(const std::string& text);
+
 // Python reference `split_into_best_sentences`: chunks of whole sentences of at most
 // `max_tokens` tokens (a longer sentence stays whole, or, with split_long_sentences, is cut at
 // its commas, semicolons and colons when it has any). Without options: 4ae9fb2's.

@@ -46,7 +46,7 @@ using ScriptItem = std::variant<TextChunk, Pause>;
 struct ChunkStart {};
 struct Finished {};
 using LatentItem = std::variant<ChunkStart, at::Tensor, Pause, Finished, std::exception_ptr>;
-using AudioItem = std::variant<std::vector<float>, Finished, std::exception_ptr>;
+using AudioItem = std::variant<std::vector<float>, Pause, Finished, std::exception_ptr>;
 
 class GenerationStream final : public AudioChunkStream {
  public:
@@ -73,11 +73,16 @@ class GenerationStream final : public AudioChunkStream {
 
   bool next(std::vector<float>& chunk) override {
     if (finished_) return false;
+    if (silence_left_ > 0) return next_silence(chunk);
     std::optional<AudioItem> item = audio_.pop();
     if (!item) throw Error(ErrorCode::kCancelled, "generation was cancelled");
     if (auto* samples = std::get_if<std::vector<float>>(&*item)) {
       chunk = std::move(*samples);
       return true;
+    }
+    if (auto* pause = std::get_if<Pause>(&*item)) {
+      silence_left_ = pause->samples * model_.mimi->channels();
+      return next_silence(chunk);
     }
     finished_ = true;
     if (auto* error = std::get_if<std::exception_ptr>(&*item)) std::rethrow_exception(*error);
@@ -86,11 +91,23 @@ class GenerationStream final : public AudioChunkStream {
 
   void cancel() override {
     cancelled_ = true;
+    silence_left_ = 0;  // a pause being given out ends too
     latents_.cancel();
     audio_.cancel();
   }
 
  private:
+  // The zeros of a pause, made as they are taken (a queue of them could hold hours of
+  // silence): a frame at a time, the last chunk the remainder.
+  bool next_silence(std::vector<float>& chunk) {
+    if (cancelled_) throw Error(ErrorCode::kCancelled, "generation was cancelled");
+    const int64_t frame = model_.mimi->frame_size() * model_.mimi->channels();
+    const int64_t n = std::min<int64_t>(silence_left_, frame);
+    chunk.assign(static_cast<size_t>(n), 0.0f);
+    silence_left_ -= n;
+    return true;
+  }
+
   void run_generator() {
     try {
       c10::InferenceMode guard;
@@ -171,12 +188,7 @@ class GenerationStream final : public AudioChunkStream {
           }
           audio_.push(std::move(samples));
         } else if (auto* pause = std::get_if<Pause>(&*item)) {
-          // Exact silence, in chunks of a frame at most: the last one holds the remainder.
-          const int64_t frame = mimi.frame_size() * mimi.channels();
-          for (int64_t left = pause->samples * mimi.channels(); left > 0; left -= frame) {
-            if (cancelled_) return;
-            audio_.push(std::vector<float>(static_cast<size_t>(std::min(left, frame)), 0.0f));
-          }
+          audio_.push(*pause);  // in order with the frames; next() makes the zeros
         } else if (auto* error = std::get_if<std::exception_ptr>(&*item)) {
           audio_.push(*error);
           return;
@@ -202,6 +214,7 @@ class GenerationStream final : public AudioChunkStream {
   BlockingQueue<AudioItem> audio_;
   std::atomic<bool> cancelled_{false};
   bool finished_ = false;
+  std::atomic<int64_t> silence_left_{0};  // samples of the current pause not yet given out
   std::thread generator_, decoder_;
 };
 
@@ -256,7 +269,8 @@ std::unique_ptr<AudioChunkStream> start_generation(std::shared_ptr<const Engine>
   std::vector<ScriptItem> items;
   for (const SpeechSegment& segment : script.segments) {
     if (segment.kind == SpeechSegment::Kind::kText) {
-      append_text_chunks(model, segment.text, options, items);
+      // Between two breaks, text of no-break spaces and the like says nothing: no error.
+      if (has_words(segment.text)) append_text_chunks(model, segment.text, options, items);
       continue;
     }
     if (!(segment.break_milliseconds >= 0) || segment.break_milliseconds > kMaxBreakMilliseconds) {

@@ -195,6 +195,8 @@ TextOptions text_options_9514983(bool pad_with_spaces_for_short_inputs, bool rem
   return options;
 }
 
+bool has_words(const std::string& text) { return !py_strip(decode_utf8(text)).empty(); }
+
 PreparedText prepare_text_prompt(const std::string& input) {
   return prepare_text_prompt(input, TextOptions{});
 }
