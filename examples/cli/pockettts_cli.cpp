@@ -1,5 +1,5 @@
 // pockettts: the command-line tool of libpockettts, mirroring the `pocket-tts` CLI of the
-// Python reference (generate, export-voice, with its --language) plus export-state,
+// Python reference (generate, export-voice, serve, with its --language) plus export-state,
 // check-model and packs.
 //
 // Exit codes: 0 success, 1 a failure the library reports (missing file, bad config, empty
@@ -38,8 +38,8 @@
 #include <pockettts/voices.h>
 #include <pockettts/wav_writer.h>
 
-#include <pockettts/wav_writer.h>
 #include "progress_bar.h"
+#include "serve/serve.h"
 
 #ifndef POCKETTTS_VERSION
 #define POCKETTTS_VERSION "unknown"
@@ -350,9 +350,8 @@ bool is_blank(const std::string& text) {
   return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
 }
 
-int run_generate(const ParsedArgs& args) {
-  // Everything the user typed is checked before the (slow) model load.
-  pockettts::LoadOptions options = load_options(args);
+// The options of a generation that `generate` and `serve` share.
+pockettts::GenerateOptions generate_options(const ParsedArgs& args) {
   pockettts::GenerateOptions generate;
   if (args.has("frames-after-eos")) {
     generate.frames_after_eos =
@@ -365,6 +364,13 @@ int run_generate(const ParsedArgs& args) {
     generate.seed = static_cast<uint64_t>(
         parse_integer(args, "seed", 0, std::numeric_limits<long long>::max()));
   }
+  return generate;
+}
+
+int run_generate(const ParsedArgs& args) {
+  // Everything the user typed is checked before the (slow) model load.
+  pockettts::LoadOptions options = load_options(args);
+  pockettts::GenerateOptions generate = generate_options(args);
   const std::string format_name = args.get("sample-format", "s16");
   if (format_name != "s16" && format_name != "f32") {
     throw UsageError("invalid value '" + format_name + "' for --sample-format: use s16 or f32");
@@ -450,6 +456,46 @@ int run_generate(const ParsedArgs& args) {
     if (output_path != "-") info("Results written in " + output_path);
   }
   return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// serve
+
+int run_serve(const ParsedArgs& args) {
+  pockettts::LoadOptions options = load_options(args);
+  pockettts_serve::ServeOptions serve;
+  serve.generate = generate_options(args);
+  serve.host = args.get("host", "localhost");
+  if (serve.host.empty()) throw UsageError("--host is empty");
+  serve.port = static_cast<int>(parse_integer(args, "port", 0, 65535));
+  if (!args.has("port")) serve.port = 8000;
+  if (args.has("wyoming-port"))
+    serve.wyoming_port = static_cast<int>(parse_integer(args, "wyoming-port", 0, 65535));
+  serve.voice = args.get("voice", "");
+  const char* key_variable = std::getenv("POCKETTTS_API_KEY");
+  serve.api_key = args.get("api-key", key_variable ? key_variable : "");
+  if (args.has("max-concurrent"))
+    serve.max_concurrent = static_cast<int>(parse_integer(args, "max-concurrent", 1, 1024));
+  if (args.has("max-queue"))
+    serve.max_queue = static_cast<int>(parse_integer(args, "max-queue", 0, 100000));
+  if (args.has("max-text-length"))
+    serve.max_text_bytes = static_cast<size_t>(parse_integer(args, "max-text-length", 1, 100000000));
+  if (args.has("max-upload-size"))
+    serve.max_upload_bytes =
+        static_cast<size_t>(parse_integer(args, "max-upload-size", 1, 1LL << 40));
+  if (args.has("client-timeout"))
+    serve.client_timeout_seconds = static_cast<int>(parse_integer(args, "client-timeout", 1, 86400));
+  if (args.has("voice-cache"))
+    serve.voice_cache_size = static_cast<size_t>(parse_integer(args, "voice-cache", 1, 100000));
+  if (args.has("max-voices"))
+    serve.max_uploaded_voices = static_cast<size_t>(parse_integer(args, "max-voices", 0, 100000));
+  serve.quiet = g_quiet;
+  apply_threads(args);
+  const pockettts::ModelPack* pack =
+      pockettts::find_model_pack(options.language.empty() ? options.config : options.language);
+  serve.default_text = kDefaultTexts.at(pack ? pack->language : "english");
+  auto model = load_model(options);
+  return pockettts_serve::run_server(model, serve);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -704,6 +750,55 @@ const std::vector<Command>& commands() {
            kHelpOption,
        },
        run_generate},
+      {"serve",
+       "",
+       "Serve speech over HTTP: the reference's page and POST /tts, OpenAI's /v1/audio/speech, "
+       "uploaded voices, /health, /metrics; and Wyoming for Home Assistant.",
+       "The model and the default voice load once; requests generate at once on the one model "
+       "(their steps are batched). The generation options apply to every request, so --seed "
+       "with --temperature 0 makes the server deterministic. docs/serve.md has every endpoint.",
+       {
+           {"host", nullptr, "HOST",
+            "address to listen on: localhost (default), an IP address, or 0.0.0.0 / :: for "
+            "every interface"},
+           {"port", nullptr, "PORT", "HTTP port (default: 8000; 0 picks a free one)"},
+           {"wyoming-port", nullptr, "PORT",
+            "also serve the Wyoming protocol on this TCP port (default: off; 0 picks a free one)"},
+           {"voice", nullptr, "VOICE", voice_help.c_str()},
+           kConfigOption,
+           kLanguageOption,
+           {"api-key", nullptr, "KEY",
+            "require 'Authorization: Bearer KEY' on every endpoint but /health and the page "
+            "(default: $POCKETTTS_API_KEY; unset: no key)"},
+           {"max-concurrent", nullptr, "N", "generations running at once (default: 4)"},
+           {"max-queue", nullptr, "N",
+            "requests waiting for a generation; more get 503 (default: 32)"},
+           {"max-text-length", nullptr, "BYTES", "longest text a request may send; longer: 413 "
+            "(default: 10000)"},
+           {"max-upload-size", nullptr, "BYTES",
+            "largest request body (voice uploads); larger: 413 (default: 20971520)"},
+           {"client-timeout", nullptr, "SECONDS",
+            "drop a client that reads or sends nothing for this long (default: 30)"},
+           {"voice-cache", nullptr, "N",
+            "voice states kept, by name, URL or content hash (default: 16)"},
+           {"max-voices", nullptr, "N", "voices kept by POST /v1/audio/voices (default: 64)"},
+           {"temperature", nullptr, "T", "sampling temperature, 0 = deterministic (default: 0.7)"},
+           {"lsd-decode-steps", nullptr, "N", "flow decoding steps per frame (default: 1)"},
+           {"noise-clamp", nullptr, "X", "clamp the sampling noise to +/-X (default: none)"},
+           {"eos-threshold", nullptr, "X",
+            "end-of-speech logit threshold, higher ends later (default: -4.0)"},
+           {"frames-after-eos", nullptr, "N",
+            "frames (80 ms each) to generate after the end of speech (default: guessed)"},
+           {"max-tokens", nullptr, "N", "longest text chunk in tokens (default: 50)"},
+           {"seed", nullptr, "N",
+            "random seed of every generation, for reproducible speech (default: random)"},
+           kDeviceOption,
+           kPrecisionOption,
+           kThreadsOption,
+           kQuietOption,
+           kHelpOption,
+       },
+       run_serve},
       {"export-voice",
        "AUDIO EXPORT",
        "Encode a voice prompt to a .safetensors file, faster to load than audio.",
