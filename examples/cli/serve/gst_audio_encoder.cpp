@@ -4,8 +4,11 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 
+#include <cstdint>
 #include <sstream>
 #include <vector>
+
+#include <pockettts/audio.h>
 
 #include "audio_encoder.h"
 
@@ -41,8 +44,11 @@ class GstAudioEncoder : public AudioEncoder {
   GstAudioEncoder(const FormatPipeline& format, int sample_rate)
       : content_type_(format.content_type), sample_rate_(sample_rate) {
     std::ostringstream description;
-    description << "appsrc name=src format=time caps=audio/x-raw,format=F32LE,layout=interleaved,"
-                << "rate=" << sample_rate << ",channels=1 ! audioconvert ! audioresample ! "
+    // 16-bit samples made by the library's one conversion (as wav and pcm): a lossless format
+    // then holds exactly the pcm response's samples.
+    description << "appsrc name=src format=time caps=audio/x-raw,format=S16LE,layout=interleaved,"
+                << "rate=" << sample_rate << ",channels=1 ! audioconvert dithering=none ! "
+                << "audioresample ! "
                 << format.description << " ! appsink name=sink sync=false";
     GError* error = nullptr;
     pipeline_ = gst_parse_launch(description.str().c_str(), &error);
@@ -71,7 +77,9 @@ class GstAudioEncoder : public AudioEncoder {
   const char* content_type() const override { return content_type_; }
 
   std::string write(const float* samples, size_t count) override {
-    GstBuffer* buffer = gst_buffer_new_memdup(samples, count * sizeof(float));
+    std::vector<int16_t> s16(count);
+    pockettts::float_to_s16(samples, count, s16.data());
+    GstBuffer* buffer = gst_buffer_new_memdup(s16.data(), count * sizeof(int16_t));
     GST_BUFFER_PTS(buffer) = gst_util_uint64_scale(samples_, GST_SECOND, sample_rate_);
     samples_ += count;
     GST_BUFFER_DURATION(buffer) =

@@ -529,14 +529,20 @@ HttpServer::HttpServer(ServerContext& context, GMainContext* main_context)
   auto forget = [](gpointer) {};  // `route` lives as long as the server: freed in ~HttpServer
   g_object_set_data_full(G_OBJECT(server_), "pockettts-route", route,
                          [](gpointer data) { delete static_cast<Route*>(data); });
-  soup_server_add_early_handler(server_, nullptr, early_checks, route, forget);
-  soup_server_add_handler(server_, "/", handle_page, route, forget);
-  soup_server_add_handler(server_, "/health", handle_health, route, forget);
-  soup_server_add_handler(server_, "/metrics", handle_metrics, route, forget);
-  soup_server_add_handler(server_, "/tts", handle_tts, route, forget);
-  soup_server_add_handler(server_, "/v1/audio/speech", handle_speech, route, forget);
-  soup_server_add_handler(server_, "/v1/audio/voices", handle_voices, route, forget);
-  soup_server_add_handler(server_, "/v1/models", handle_models, route, forget);
+  const std::pair<const char*, SoupServerCallback> routes[] = {
+      {"/", handle_page},
+      {"/health", handle_health},
+      {"/metrics", handle_metrics},
+      {"/tts", handle_tts},
+      {"/v1/audio/speech", handle_speech},
+      {"/v1/audio/voices", handle_voices},
+      {"/v1/models", handle_models},
+  };
+  for (const auto& [path, handler] : routes) {
+    soup_server_add_handler(server_, path, handler, route, forget);
+    // libsoup calls the early handler of the path's own entry: each path needs it.
+    soup_server_add_early_handler(server_, path, early_checks, route, forget);
+  }
   // Idle and stalled connections are dropped after the client timeout.
   const int timeout = context_.options.client_timeout_seconds;
   g_signal_connect(server_, "request-started",

@@ -190,11 +190,15 @@ class WyomingSession {
   }
 
   // Speaks `text` as audio-chunks (after an audio-start unless one was sent). False when the
-  // connection is gone.
-  bool speak(const std::string& text, const std::string& voice_name) {
+  // connection is gone; `failed` says an error event was sent instead.
+  bool speak(const std::string& text, const std::string& voice_name, bool& failed) {
+    failed = true;
     std::string problem;
     try {
-      if (!pockettts::has_words(text)) return true;  // nothing to say
+      if (!pockettts::has_words(text)) {
+        failed = false;  // nothing to say
+        return true;
+      }
     } catch (const pockettts::Error& error) {
       send_error(error.what(), "bad-text");
       return alive_;
@@ -222,6 +226,7 @@ class WyomingSession {
       context_.metrics.count_request("wyoming", 400);
       return alive_;
     }
+    failed = false;
     if (!audio_started_) {
       json start = audio_format();
       start["timestamp"] = 0;
@@ -284,7 +289,9 @@ class WyomingSession {
         context_.metrics.count_request("wyoming", 400);
         return alive_;
       }
-      return speak(text->get<std::string>(), voice_of(event.data)) && stop_audio();
+      bool failed = false;
+      if (!speak(text->get<std::string>(), voice_of(event.data), failed)) return false;
+      return failed ? alive_ : stop_audio();
     }
     if (event.type == "synthesize-start") {
       streaming_ = true;
@@ -311,7 +318,8 @@ class WyomingSession {
         return alive_;
       }
       for (const auto& sentence : take_complete_sentences(pending_text_)) {
-        if (!speak(sentence, stream_voice_)) return false;
+        bool failed = false;  // an error event was sent; the next sentences are still spoken
+        if (!speak(sentence, stream_voice_, failed)) return false;
       }
       return true;
     }
@@ -323,7 +331,9 @@ class WyomingSession {
       std::string rest;
       rest.swap(pending_text_);
       streaming_ = false;
-      return speak(rest, stream_voice_) && stop_audio() && write({"synthesize-stopped", {}, ""});
+      bool failed = false;
+      return speak(rest, stream_voice_, failed) && stop_audio() &&
+             write({"synthesize-stopped", {}, ""});
     }
     if (event.type == "ping") return write({"pong", event.data, ""});
     send_error("unsupported event type '" + event.type + "'", "unsupported-event");
@@ -347,6 +357,7 @@ class WyomingSession {
 void WyomingServer::serve_connection(GSocketConnection* connection) {
   WyomingSession session(context_, connection);
   session.run();
+  g_io_stream_close(G_IO_STREAM(connection), nullptr, nullptr);
 }
 
 }  // namespace pockettts_serve
