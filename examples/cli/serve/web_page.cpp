@@ -1,5 +1,7 @@
 #include "web_page.h"
 
+#include <algorithm>
+
 namespace pockettts_serve {
 
 namespace {
@@ -178,12 +180,14 @@ std::string html_escape(const std::string& text) {
 
 std::string web_page(const std::string& default_text, const std::vector<std::string>& voices,
                      const std::string& default_voice, bool needs_api_key) {
-  std::string options;
-  if (voices.empty()) options = "<option value=\"\">the server's voice</option>";
+  // The first choice sends no voice: the server's own (--voice), whatever it is.
+  const bool named = std::find(voices.begin(), voices.end(), default_voice) != voices.end();
+  std::string options = "<option value=\"\" selected>the server's voice" +
+                        (named ? " (" + html_escape(default_voice) + ")" : std::string()) +
+                        "</option>";
   for (const auto& voice : voices) {
-    options += "<option value=\"" + html_escape(voice) + "\"" +
-               (voice == default_voice ? " selected" : "") + ">" + html_escape(voice) +
-               "</option>";
+    if (voice == default_voice) continue;
+    options += "<option value=\"" + html_escape(voice) + "\">" + html_escape(voice) + "</option>";
   }
   std::string page = kPageTemplate;
   replace(page, "@DEFAULT_TEXT@", html_escape(default_text));
