@@ -467,8 +467,7 @@ int run_serve(const ParsedArgs& args) {
   serve.generate = generate_options(args);
   serve.host = args.get("host", "localhost");
   if (serve.host.empty()) throw UsageError("--host is empty");
-  serve.port = static_cast<int>(parse_integer(args, "port", 0, 65535));
-  if (!args.has("port")) serve.port = 8000;
+  if (args.has("port")) serve.port = static_cast<int>(parse_integer(args, "port", 0, 65535));
   if (args.has("wyoming-port"))
     serve.wyoming_port = static_cast<int>(parse_integer(args, "wyoming-port", 0, 65535));
   serve.voice = args.get("voice", "");
@@ -490,6 +489,10 @@ int run_serve(const ParsedArgs& args) {
   if (args.has("max-voices"))
     serve.max_uploaded_voices = static_cast<size_t>(parse_integer(args, "max-voices", 0, 100000));
   serve.quiet = g_quiet;
+  if (args.has("random-weights")) {
+    options.random_weights_seed = static_cast<uint64_t>(
+        parse_integer(args, "random-weights", 0, std::numeric_limits<long long>::max()));
+  }
   apply_threads(args);
   const pockettts::ModelPack* pack =
       pockettts::find_model_pack(options.language.empty() ? options.config : options.language);
@@ -782,6 +785,9 @@ const std::vector<Command>& commands() {
            {"voice-cache", nullptr, "N",
             "voice states kept, by name, URL or content hash (default: 16)"},
            {"max-voices", nullptr, "N", "voices kept by POST /v1/audio/voices (default: 64)"},
+           {"random-weights", nullptr, "SEED",
+            "benchmarks only: random weights in the config's architecture instead of its "
+            "weights file (the speech is noise; scripts/serve-load measures such a server)"},
            {"temperature", nullptr, "T", "sampling temperature, 0 = deterministic (default: 0.7)"},
            {"lsd-decode-steps", nullptr, "N", "flow decoding steps per frame (default: 1)"},
            {"noise-clamp", nullptr, "X", "clamp the sampling noise to +/-X (default: none)"},

@@ -316,5 +316,17 @@ check("with the slot taken and no queue, a request is 503 with Retry-After",
 holder.close()
 server.stop()
 
+# --- start-up errors: said, not crashed ------------------------------------------------------
+for name, args, code, pattern in [
+        ("--language french says only french_24l exists", ["--language", "french"], 1, "french_24l"),
+        ("--language and --config exclude each other", ["--language", "german", "--config", CONFIG], 2, "exclude"),
+        ("a --voice that does not exist", ["--config", CONFIG, "--voice", "/nonexistent.wav"], 1, "nonexistent"),
+        ("--port out of range", ["--config", CONFIG, "--port", "70000"], 2, "--port"),
+        ("--max-concurrent 0", ["--config", CONFIG, "--max-concurrent", "0"], 2, "--max-concurrent")]:
+    result = subprocess.run([cli, "serve", "--host", "127.0.0.1", *args], capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    check(f"serve: {name} (exit {code})", result.returncode == code and pattern in result.stderr
+          and not re.search(r"terminate called|Aborted|Segmentation", result.stderr), result.stderr[-500:])
+
 voice_http.shutdown()
 report.finish()
