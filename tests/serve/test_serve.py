@@ -316,6 +316,21 @@ check("with the slot taken and no queue, a request is 503 with Retry-After",
 holder.close()
 server.stop()
 
+# --- a client that stalls is dropped; one that waits in the queue is not ---------------------
+server = Server(cli, *DETERMINISTIC, "--client-timeout", "2")
+stalled = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+stalled.sendall(b"POST /tts HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 1000\r\n\r\n--b\r\n")  # ... and never the rest
+try:
+    closed = stalled.recv(4096) is not None  # returns (b"" or a 4xx) once the server drops it
+except (ConnectionResetError, socket.timeout):
+    closed = False
+check("a client that stops sending its body is dropped after --client-timeout", closed)
+stalled.close()
+status, _, body = server.post_form("/tts", {"text": TEXT})
+check("... and the server still serves", status == 200 and wav_parts(body)[2] == cli_samples)
+server.stop()
+
 # --- start-up errors: said, not crashed ------------------------------------------------------
 for name, args, code, pattern in [
         ("--language french says only french_24l exists", ["--language", "french"], 1, "french_24l"),

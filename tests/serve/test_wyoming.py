@@ -173,9 +173,14 @@ _, _, pcm = client.read_audio()
 check("after a client left mid-synthesis, the next one gets its audio", pcm == want)
 client.close()
 
+idle = Client(server.wyoming_port)  # left open: stopping must not wait for it
+idle.send("describe")
+idle.read()
 status, _, body = server.request("GET", "/metrics")
 check("/metrics counts Wyoming requests", b'pockettts_requests_total{endpoint="wyoming",status="200"}' in body)
 code, log = server.stop()
-check("the server stops with exit code 0, no crash", code == 0
+check("the server stops with exit code 0 while a Wyoming client is connected, no crash", code == 0
+      and "still running" not in log
       and not re.search(r"terminate called|Aborted|Segmentation|what\(\)", log), log[-2000:])
+check("... and that client's connection is closed", idle.read() is None)
 report.finish()

@@ -85,16 +85,29 @@ void WyomingServer::listen(const std::string& host, int port) {
 void WyomingServer::stop() {
   g_socket_service_stop(service_);
   g_socket_listener_close(G_SOCKET_LISTENER(service_));
+  std::lock_guard<std::mutex> lock(connections_mutex_);
+  stopping_ = true;
+  for (GSocketConnection* connection : connections_)
+    g_socket_shutdown(g_socket_connection_get_socket(connection), TRUE, TRUE, nullptr);
 }
 
 gboolean WyomingServer::on_connection(GThreadedSocketService*, GSocketConnection* connection,
                                       GObject*, gpointer self) {
   auto* server = static_cast<WyomingServer*>(self);
+  {
+    std::lock_guard<std::mutex> lock(server->connections_mutex_);
+    if (server->stopping_) return TRUE;
+    server->connections_.insert(connection);
+  }
   server->context_.worker_started();
   try {
     server->serve_connection(connection);
   } catch (const std::exception&) {
     // A connection that fails ends; the server goes on.
+  }
+  {
+    std::lock_guard<std::mutex> lock(server->connections_mutex_);
+    server->connections_.erase(connection);
   }
   server->context_.worker_done();
   return TRUE;

@@ -7,7 +7,10 @@
 
 #include <gio/gio.h>
 
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "server_context.h"
 
@@ -33,6 +36,10 @@ class WyomingServer {
   ServerContext& context_;
   GSocketService* service_;
   int port_ = 0;
+  // Open connections, shut down by stop() so that their threads (blocked reading) end.
+  std::mutex connections_mutex_;
+  std::set<GSocketConnection*> connections_;
+  bool stopping_ = false;
 };
 
 // The sentences of `text` that are complete (ended by . ! ? or a newline and followed by
