@@ -478,12 +478,14 @@ int run_serve(const ParsedArgs& args) {
   if (args.has("max-queue"))
     serve.max_queue = static_cast<int>(parse_integer(args, "max-queue", 0, 100000));
   if (args.has("max-text-length"))
-    serve.max_text_bytes = static_cast<size_t>(parse_integer(args, "max-text-length", 1, 100000000));
+    serve.max_text_bytes =
+        static_cast<size_t>(parse_integer(args, "max-text-length", 1, 100000000));
   if (args.has("max-upload-size"))
     serve.max_upload_bytes =
         static_cast<size_t>(parse_integer(args, "max-upload-size", 1, 1LL << 40));
   if (args.has("client-timeout"))
-    serve.client_timeout_seconds = static_cast<int>(parse_integer(args, "client-timeout", 1, 86400));
+    serve.client_timeout_seconds =
+        static_cast<int>(parse_integer(args, "client-timeout", 1, 86400));
   if (args.has("voice-cache"))
     serve.voice_cache_size = static_cast<size_t>(parse_integer(args, "voice-cache", 1, 100000));
   if (args.has("max-voices"))
@@ -776,7 +778,8 @@ const std::vector<Command>& commands() {
            {"max-concurrent", nullptr, "N", "generations running at once (default: 4)"},
            {"max-queue", nullptr, "N",
             "requests waiting for a generation; more get 503 (default: 32)"},
-           {"max-text-length", nullptr, "BYTES", "longest text a request may send; longer: 413 "
+           {"max-text-length", nullptr, "BYTES",
+            "longest text a request may send; longer: 413 "
             "(default: 10000)"},
            {"max-upload-size", nullptr, "BYTES",
             "largest request body (voice uploads); larger: 413 (default: 20971520)"},

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from serve_harness import (CONFIG, DETERMINISTIC, TIMEOUT, VOICE_WAV, Report, Server,
                            max_difference, s16, wav_parts)
@@ -253,6 +254,21 @@ sock.close()
 check("a streaming client got the start of its response", first.startswith(b"HTTP/1.1 200"), first[:100])
 status, _, body = speech({"input": TEXT, "response_format": "pcm"})
 check("after a client left mid-stream the server still serves, the same audio", status == 200 and body == speech_pcm)
+
+
+def metric(name):
+    text = server.request("GET", "/metrics")[2].decode()
+    found = re.search(r"^" + re.escape(name) + r" ([0-9.e+]+)$", text, re.M)
+    return float(found.group(1)) if found else None
+
+
+# The generation of the client that left stops (bounded wait: cancellation is within a frame,
+# the wait only absorbs a busy machine) and is the only one counted as cancelled.
+deadline = time.monotonic() + 60
+while metric("pockettts_generations_running") != 0 and time.monotonic() < deadline:
+    time.sleep(0.1)
+check("the generation of the client that left was cancelled, and only it",
+      metric("pockettts_generations_cancelled_total") == 1, metric("pockettts_generations_cancelled_total"))
 
 # --- /metrics ---------------------------------------------------------------------------
 status, headers, body = server.request("GET", "/metrics")

@@ -18,8 +18,8 @@ namespace {
 
 struct FormatPipeline {
   const char* content_type;
-  const char* description;             // between audioresample and appsink
-  std::vector<const char*> elements;   // what must be installed
+  const char* description;            // between audioresample and appsink
+  std::vector<const char*> elements;  // what must be installed
 };
 
 FormatPipeline pipeline_for(AudioFormat format) {
@@ -32,7 +32,8 @@ FormatPipeline pipeline_for(AudioFormat format) {
       return {"audio/flac", "flacenc", {"flacenc"}};
     case AudioFormat::kAac:
       // ADTS, the streamable AAC framing OpenAI returns.
-      return {"audio/aac", "avenc_aac ! aacparse ! audio/mpeg,stream-format=adts",
+      return {"audio/aac",
+              "avenc_aac ! aacparse ! audio/mpeg,stream-format=adts",
               {"avenc_aac", "aacparse"}};
     default:
       return {"", "", {}};
@@ -48,8 +49,7 @@ class GstAudioEncoder : public AudioEncoder {
     // then holds exactly the pcm response's samples.
     description << "appsrc name=src format=time caps=audio/x-raw,format=S16LE,layout=interleaved,"
                 << "rate=" << sample_rate << ",channels=1 ! audioconvert dithering=none ! "
-                << "audioresample ! "
-                << format.description << " ! appsink name=sink sync=false";
+                << "audioresample ! " << format.description << " ! appsink name=sink sync=false";
     GError* error = nullptr;
     pipeline_ = gst_parse_launch(description.str().c_str(), &error);
     if (!pipeline_ || error) {
@@ -159,15 +159,17 @@ std::string missing_encoder_elements(AudioFormat format) {
 
 std::unique_ptr<AudioEncoder> make_encoder(AudioFormat format, int sample_rate) {
   switch (format) {
-    case AudioFormat::kWav: return make_wav_encoder(sample_rate, 0.0);
-    case AudioFormat::kPcm: return make_pcm_encoder();
-    default: break;
+    case AudioFormat::kWav:
+      return make_wav_encoder(sample_rate, 0.0);
+    case AudioFormat::kPcm:
+      return make_pcm_encoder();
+    default:
+      break;
   }
   const std::string missing = missing_encoder_elements(format);
   if (!missing.empty()) {
     throw EncoderError(std::string("response_format '") + audio_format_name(format) +
-                       "' needs the GStreamer element(s) " + missing +
-                       ", which are not installed");
+                       "' needs the GStreamer element(s) " + missing + ", which are not installed");
   }
   return std::make_unique<GstAudioEncoder>(pipeline_for(format), sample_rate);
 }

@@ -7,9 +7,9 @@
 #include <ctime>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <pockettts/error.h>
 #include <pockettts/text.h>
+#include <nlohmann/json.hpp>
 
 #include "audio_encoder.h"
 #include "form_data.h"
@@ -44,9 +44,10 @@ const char* openai_type(int status) {
 
 std::string error_body(ErrorShape shape, int status, const std::string& message,
                        const std::string& param = "") {
-  if (shape == ErrorShape::kFastApi) return json{{"detail", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
-  json error = {{"message", message}, {"type", openai_type(status)}, {"param", nullptr},
-                {"code", nullptr}};
+  if (shape == ErrorShape::kFastApi)
+    return json{{"detail", message}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  json error = {
+      {"message", message}, {"type", openai_type(status)}, {"param", nullptr}, {"code", nullptr}};
   if (!param.empty()) error["param"] = param;
   return json{{"error", error}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -56,11 +57,15 @@ int status_for(ErrorCode code) {
     case ErrorCode::kNotFound:
     case ErrorCode::kInvalidData:
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kUnsupported: return 400;
+    case ErrorCode::kUnsupported:
+      return 400;
     case ErrorCode::kPermissionDenied:
-    case ErrorCode::kNetwork: return 502;  // the voice's server refused or failed
-    case ErrorCode::kCancelled: return 503;
-    case ErrorCode::kInternal: break;
+    case ErrorCode::kNetwork:
+      return 502;  // the voice's server refused or failed
+    case ErrorCode::kCancelled:
+      return 503;
+    case ErrorCode::kInternal:
+      break;
   }
   return 500;
 }
@@ -112,8 +117,8 @@ struct Route {
 
 // A request's worker: waits for a slot, then runs `task`. 503 at once when the queue is full.
 static void run_on_worker(ServerContext& context, GMainContext* main_context,
-                          SoupServerMessage* message, const std::string& endpoint,
-                          ErrorShape shape, WorkerTask task) {
+                          SoupServerMessage* message, const std::string& endpoint, ErrorShape shape,
+                          WorkerTask task) {
   if (!context.slots.enqueue()) {
     reply(message, 503, "application/json",
           error_body(shape, 503,
@@ -180,19 +185,21 @@ void speak(ServerContext& context, HttpStream& stream, const SpeechPlan& plan, E
   auto send = [&](std::string bytes) {
     if (bytes.empty()) return;
     begin();
-    if (first_byte < 0)
-      first_byte = std::chrono::duration<double>(Clock::now() - received).count();
+    if (first_byte < 0) first_byte = std::chrono::duration<double>(Clock::now() - received).count();
     if (!stream.send(std::move(bytes))) generation->cancel();
   };
   const auto generation_start = Clock::now();
   size_t samples = 0;
+  bool completed = false;
   try {
-    samples = generation->run([&](const std::vector<float>& chunk) {
-      send(encoder->write(chunk.data(), chunk.size()));
-    });
+    samples = generation->run(
+        [&](const std::vector<float>& chunk) { send(encoder->write(chunk.data(), chunk.size())); });
     if (!generation->cancelled()) {
       send(encoder->finish());
       begin();
+      // Once the body is complete the message ends ("finished"): that is not a client leaving.
+      stream.on_gone(nullptr);
+      completed = true;
       stream.finish();
     }
   } catch (const pockettts::Error& error) {
@@ -210,7 +217,7 @@ void speak(ServerContext& context, HttpStream& stream, const SpeechPlan& plan, E
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - generation_start).count();
   const double audio_seconds = static_cast<double>(samples) / context.model->sample_rate();
-  if (generation->cancelled()) context.metrics.count_cancelled();
+  if (!completed && generation->cancelled()) context.metrics.count_cancelled();
   context.metrics.record_generation(audio_seconds, first_byte < 0 ? seconds : first_byte,
                                     audio_seconds > 0 ? seconds / audio_seconds : 0);
   stream.on_gone(nullptr);
@@ -221,7 +228,8 @@ void speak(ServerContext& context, HttpStream& stream, const SpeechPlan& plan, E
 int check_text(const ServerContext& context, const std::string& text, const char* empty_message,
                std::string& message) {
   if (text.size() > context.options.max_text_bytes) {
-    message = "the text is " + std::to_string(text.size()) + " bytes long; this server takes at most " +
+    message = "the text is " + std::to_string(text.size()) +
+              " bytes long; this server takes at most " +
               std::to_string(context.options.max_text_bytes);
     return 413;
   }
@@ -238,8 +246,8 @@ int check_text(const ServerContext& context, const std::string& text, const char
 }
 
 std::string uploaded_voice_json_fields(const UploadedVoice& voice, json& out) {
-  out = {{"id", voice.id}, {"object", "voice"}, {"name", voice.name}, {"bytes", voice.bytes},
-         {"created_at", voice.created}, {"type", "uploaded"}};
+  out = {{"id", voice.id},       {"object", "voice"},           {"name", voice.name},
+         {"bytes", voice.bytes}, {"created_at", voice.created}, {"type", "uploaded"}};
   return voice.id;
 }
 
@@ -260,7 +268,8 @@ void handle_page(SoupServer*, SoupServerMessage* message, const char* path, GHas
     return;
   }
   if (!is_method(message, "GET") && !is_method(message, "HEAD")) {
-    reply(message, 405, "application/json", error_body(ErrorShape::kFastApi, 405, "Method Not Allowed"));
+    reply(message, 405, "application/json",
+          error_body(ErrorShape::kFastApi, 405, "Method Not Allowed"));
     context.metrics.count_request("/", 405);
     return;
   }
@@ -274,7 +283,8 @@ void handle_page(SoupServer*, SoupServerMessage* message, const char* path, GHas
 void handle_health(SoupServer*, SoupServerMessage* message, const char*, GHashTable*,
                    gpointer data) {
   auto* route = static_cast<Route*>(data);
-  reply(message, 200, "application/json", json{{"status", "healthy"}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  reply(message, 200, "application/json",
+        json{{"status", "healthy"}}.dump(-1, ' ', false, json::error_handler_t::replace));
   route->context->metrics.count_request("/health", 200);
 }
 
@@ -289,10 +299,14 @@ void handle_models(SoupServer*, SoupServerMessage* message, const char*, GHashTa
                    gpointer data) {
   auto* route = static_cast<Route*>(data);
   const auto& model = *route->context->model;
-  json entry = {{"id", "pocket-tts"}, {"object", "model"}, {"created", 0},
+  json entry = {{"id", "pocket-tts"},
+                {"object", "model"},
+                {"created", 0},
                 {"owned_by", "kyutai"},
                 {"variant", model.variant().empty() ? model.options().config : model.variant()}};
-  reply(message, 200, "application/json", json{{"object", "list"}, {"data", {entry}}}.dump(-1, ' ', false, json::error_handler_t::replace));
+  reply(message, 200, "application/json",
+        json{{"object", "list"}, {"data", {entry}}}.dump(-1, ' ', false,
+                                                         json::error_handler_t::replace));
   route->context->metrics.count_request("/v1/models", 200);
 }
 
@@ -316,7 +330,9 @@ void handle_tts(SoupServer*, SoupServerMessage* message, const char*, GHashTable
     // FastAPI's answer to a missing required form field.
     reply(message, 422, "application/json",
           json{{"detail",
-                {{{"type", "missing"}, {"loc", {"body", "text"}}, {"msg", "Field required"},
+                {{{"type", "missing"},
+                  {"loc", {"body", "text"}},
+                  {"msg", "Field required"},
                   {"input", nullptr}}}}}
               .dump(-1, ' ', false, json::error_handler_t::replace));
     context.metrics.count_request(endpoint, 422);
@@ -370,8 +386,8 @@ void handle_speech(SoupServer*, SoupServerMessage* message, const char*, GHashTa
     return fail(400, error.what(), error.param());
   }
   std::string problem;
-  if (int status = check_text(context, request.input, "'input' is empty: give the text to speak",
-                              problem))
+  if (int status =
+          check_text(context, request.input, "'input' is empty: give the text to speak", problem))
     return fail(status, problem, "input");
   if (!is_acceptable_voice(context, request.voice)) {
     try {
@@ -426,7 +442,9 @@ void handle_voices(SoupServer*, SoupServerMessage* message, const char* path, GH
       }
       for (const auto& name : context.model->predefined_voices())
         list.push_back({{"id", name}, {"object", "voice"}, {"name", name}, {"type", "predefined"}});
-      reply(message, 200, "application/json", json{{"object", "list"}, {"data", list}}.dump(-1, ' ', false, json::error_handler_t::replace));
+      reply(message, 200, "application/json",
+            json{{"object", "list"}, {"data", list}}.dump(-1, ' ', false,
+                                                          json::error_handler_t::replace));
       context.metrics.count_request(endpoint, 200);
       return;
     }
@@ -449,7 +467,8 @@ void handle_voices(SoupServer*, SoupServerMessage* message, const char* path, GH
                     UploadedVoice voice = shared->voices.add_upload(audio, filename, label);
                     json entry;
                     uploaded_voice_json_fields(voice, entry);
-                    stream.respond(200, "application/json", entry.dump(-1, ' ', false, json::error_handler_t::replace));
+                    stream.respond(200, "application/json",
+                                   entry.dump(-1, ' ', false, json::error_handler_t::replace));
                   });
     return;
   }
@@ -457,7 +476,8 @@ void handle_voices(SoupServer*, SoupServerMessage* message, const char* path, GH
   if (is_method(message, "DELETE")) {
     if (!context.voices.remove_upload(id)) return fail(404, "no uploaded voice '" + id + "'", "id");
     reply(message, 200, "application/json",
-          json{{"id", id}, {"object", "voice"}, {"deleted", true}}.dump(-1, ' ', false, json::error_handler_t::replace));
+          json{{"id", id}, {"object", "voice"}, {"deleted", true}}.dump(
+              -1, ' ', false, json::error_handler_t::replace));
     context.metrics.count_request(endpoint, 200);
     return;
   }
@@ -466,7 +486,8 @@ void handle_voices(SoupServer*, SoupServerMessage* message, const char* path, GH
       if (voice.id == id) {
         json entry;
         uploaded_voice_json_fields(voice, entry);
-        reply(message, 200, "application/json", entry.dump(-1, ' ', false, json::error_handler_t::replace));
+        reply(message, 200, "application/json",
+              entry.dump(-1, ' ', false, json::error_handler_t::replace));
         context.metrics.count_request(endpoint, 200);
         return;
       }
@@ -492,8 +513,9 @@ void early_checks(SoupServer*, SoupServerMessage* message, const char* path, GHa
     if (given.rfind(bearer, 0) != 0 || !same_key(given.substr(bearer.size()), key)) {
       reply(message, 401, "application/json",
             error_body(shape, 401,
-                       given.empty() ? "this server needs an API key: send 'Authorization: Bearer <key>'"
-                                     : "the API key is not valid"));
+                       given.empty()
+                           ? "this server needs an API key: send 'Authorization: Bearer <key>'"
+                           : "the API key is not valid"));
       soup_message_headers_replace(soup_server_message_get_response_headers(message),
                                    "WWW-Authenticate", "Bearer");
       context.metrics.count_request(path, 401);
@@ -562,25 +584,29 @@ void HttpServer::listen(const std::string& host, int port) {
   GError* error = nullptr;
   gboolean ok = FALSE;
   if (host == "localhost") {
-    ok = soup_server_listen_local(server_, static_cast<guint>(port), static_cast<SoupServerListenOptions>(0), &error);
+    ok = soup_server_listen_local(server_, static_cast<guint>(port),
+                                  static_cast<SoupServerListenOptions>(0), &error);
   } else if (host == "0.0.0.0" || host == "::" || host == "*") {
-    ok = soup_server_listen_all(server_, static_cast<guint>(port), static_cast<SoupServerListenOptions>(0), &error);
+    ok = soup_server_listen_all(server_, static_cast<guint>(port),
+                                static_cast<SoupServerListenOptions>(0), &error);
   } else {
     GInetAddress* address = g_inet_address_new_from_string(host.c_str());
     if (!address) {
-      throw pockettts::Error(ErrorCode::kInvalidArgument,
-                             "--host '" + host + "' is not an IP address (or localhost, 0.0.0.0, ::)");
+      throw pockettts::Error(
+          ErrorCode::kInvalidArgument,
+          "--host '" + host + "' is not an IP address (or localhost, 0.0.0.0, ::)");
     }
     GSocketAddress* socket_address = g_inet_socket_address_new(address, static_cast<guint16>(port));
-    ok = soup_server_listen(server_, socket_address, static_cast<SoupServerListenOptions>(0), &error);
+    ok = soup_server_listen(server_, socket_address, static_cast<SoupServerListenOptions>(0),
+                            &error);
     g_object_unref(socket_address);
     g_object_unref(address);
   }
   if (!ok) {
     const std::string message = error ? error->message : "unknown error";
     if (error) g_error_free(error);
-    throw pockettts::Error(ErrorCode::kUnsupported,
-                           "cannot listen on " + host + ":" + std::to_string(port) + ": " + message);
+    throw pockettts::Error(ErrorCode::kUnsupported, "cannot listen on " + host + ":" +
+                                                        std::to_string(port) + ": " + message);
   }
 }
 

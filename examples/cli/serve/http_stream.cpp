@@ -16,10 +16,10 @@ std::shared_ptr<HttpStream> HttpStream::begin(SoupServerMessage* message, GMainC
       new HttpStream(message, context, timeout_seconds, std::move(on_status)));
   // The signals hold a weak reference: the stream may end (on a worker thread) before the
   // message does.
-  auto weak = [&] {
-    return static_cast<gpointer>(new std::weak_ptr<HttpStream>(stream));
+  auto weak = [&] { return static_cast<gpointer>(new std::weak_ptr<HttpStream>(stream)); };
+  auto forget = [](gpointer data, GClosure*) {
+    delete static_cast<std::weak_ptr<HttpStream>*>(data);
   };
-  auto forget = [](gpointer data, GClosure*) { delete static_cast<std::weak_ptr<HttpStream>*>(data); };
   g_signal_connect_data(message, "finished", G_CALLBACK(finished_cb), weak(), forget,
                         static_cast<GConnectFlags>(0));
   g_signal_connect_data(message, "wrote-body-data", G_CALLBACK(wrote_cb), weak(), forget,
@@ -138,8 +138,8 @@ bool HttpStream::send(std::string bytes) {
   }
   auto shared = std::make_shared<std::string>(std::move(bytes));
   on_main([shared](HttpStream& self) {
-    soup_message_body_append(soup_server_message_get_response_body(self.message_),
-                             SOUP_MEMORY_COPY, shared->data(), shared->size());
+    soup_message_body_append(soup_server_message_get_response_body(self.message_), SOUP_MEMORY_COPY,
+                             shared->data(), shared->size());
     soup_server_message_unpause(self.message_);
   });
   return !gone();

@@ -63,28 +63,39 @@ void Metrics::render_histogram(std::string& out, const std::string& name, const 
 std::string Metrics::render() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
-  out += "# HELP pockettts_requests_total HTTP and Wyoming requests by endpoint and status.\n"
-         "# TYPE pockettts_requests_total counter\n";
+  out +=
+      "# HELP pockettts_requests_total HTTP and Wyoming requests by endpoint and status.\n"
+      "# TYPE pockettts_requests_total counter\n";
   for (const auto& [key, count] : requests_) {
     out += "pockettts_requests_total{endpoint=\"" + key.first + "\",status=\"" +
            std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";
   }
-  out += "# HELP pockettts_generations_running Generations running now (their steps batch).\n"
-         "# TYPE pockettts_generations_running gauge\n"
-         "pockettts_generations_running " + std::to_string(running_) + "\n";
-  out += "# HELP pockettts_generations_queued Requests waiting for a generation slot.\n"
-         "# TYPE pockettts_generations_queued gauge\n"
-         "pockettts_generations_queued " + std::to_string(queued_) + "\n";
-  out += "# HELP pockettts_generations_total Generations finished (complete or cut short).\n"
-         "# TYPE pockettts_generations_total counter\n"
-         "pockettts_generations_total " + std::to_string(generations_) + "\n";
-  out += "# HELP pockettts_generations_cancelled_total Generations stopped because the client "
-         "left or stalled.\n"
-         "# TYPE pockettts_generations_cancelled_total counter\n"
-         "pockettts_generations_cancelled_total " + std::to_string(cancelled_) + "\n";
-  out += "# HELP pockettts_audio_seconds_total Seconds of speech produced.\n"
-         "# TYPE pockettts_audio_seconds_total counter\n"
-         "pockettts_audio_seconds_total " + number(audio_seconds_) + "\n";
+  out +=
+      "# HELP pockettts_generations_running Generations running now (their steps batch).\n"
+      "# TYPE pockettts_generations_running gauge\n"
+      "pockettts_generations_running " +
+      std::to_string(running_) + "\n";
+  out +=
+      "# HELP pockettts_generations_queued Requests waiting for a generation slot.\n"
+      "# TYPE pockettts_generations_queued gauge\n"
+      "pockettts_generations_queued " +
+      std::to_string(queued_) + "\n";
+  out +=
+      "# HELP pockettts_generations_total Generations finished (complete or cut short).\n"
+      "# TYPE pockettts_generations_total counter\n"
+      "pockettts_generations_total " +
+      std::to_string(generations_) + "\n";
+  out +=
+      "# HELP pockettts_generations_cancelled_total Generations stopped because the client "
+      "left or stalled.\n"
+      "# TYPE pockettts_generations_cancelled_total counter\n"
+      "pockettts_generations_cancelled_total " +
+      std::to_string(cancelled_) + "\n";
+  out +=
+      "# HELP pockettts_audio_seconds_total Seconds of speech produced.\n"
+      "# TYPE pockettts_audio_seconds_total counter\n"
+      "pockettts_audio_seconds_total " +
+      number(audio_seconds_) + "\n";
   render_histogram(out, "pockettts_time_to_first_byte_seconds",
                    "Time from a request to the first byte of its audio.", first_byte_);
   render_histogram(out, "pockettts_real_time_factor",

@@ -25,7 +25,8 @@ SharedVoice resolve_voice(ServerContext& context, const std::string& voice) {
   if (SharedVoice uploaded = context.voices.find_upload(voice)) return uploaded;
   if (!is_acceptable_voice(context, voice)) {
     std::string names;
-    for (const auto& name : context.model->predefined_voices()) names += (names.empty() ? "" : ", ") + name;
+    for (const auto& name : context.model->predefined_voices())
+      names += (names.empty() ? "" : ", ") + name;
     throw pockettts::Error(pockettts::ErrorCode::kInvalidArgument,
                            "unknown voice '" + voice + "': use a predefined voice (" + names +
                                "), the id of an uploaded voice, or an http://, https:// or "

@@ -28,16 +28,16 @@ int run_server(std::shared_ptr<const pockettts::TTSModel> model, const ServeOpti
   // The default voice is prepared once, before the first request, so that a bad --voice fails
   // at start and the first request is not slower than the others.
   context->voices.from_source(context->default_voice);
-  context->slots.on_change(
-      [metrics = &context->metrics](int running, int queued) { metrics->set_generations(running, queued); });
+  context->slots.on_change([metrics = &context->metrics](int running, int queued) {
+    metrics->set_generations(running, queued);
+  });
 
   GMainContext* main_context = g_main_context_default();
   GMainLoop* loop = g_main_loop_new(main_context, FALSE);
   auto http = std::make_unique<HttpServer>(*context, main_context);
   http->listen(options.host, options.port);
-  const std::string shown_host = options.host.find(':') != std::string::npos
-                                     ? "[" + options.host + "]"
-                                     : options.host;
+  const std::string shown_host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
   std::cerr << "Listening on http://" << shown_host << ":" << http->port() << std::endl;
 
   std::unique_ptr<WyomingServer> wyoming;

@@ -8,12 +8,18 @@ namespace pockettts_serve {
 
 const char* audio_format_name(AudioFormat format) {
   switch (format) {
-    case AudioFormat::kWav: return "wav";
-    case AudioFormat::kPcm: return "pcm";
-    case AudioFormat::kMp3: return "mp3";
-    case AudioFormat::kOpus: return "opus";
-    case AudioFormat::kFlac: return "flac";
-    case AudioFormat::kAac: return "aac";
+    case AudioFormat::kWav:
+      return "wav";
+    case AudioFormat::kPcm:
+      return "pcm";
+    case AudioFormat::kMp3:
+      return "mp3";
+    case AudioFormat::kOpus:
+      return "opus";
+    case AudioFormat::kFlac:
+      return "flac";
+    case AudioFormat::kAac:
+      return "aac";
   }
   return "?";
 }
@@ -26,7 +32,8 @@ std::string string_field(const nlohmann::json& body, const char* name, bool requ
     if (required) throw SpeechRequestError(std::string("'") + name + "' is required", name);
     return "";
   }
-  if (!it->is_string()) throw SpeechRequestError(std::string("'") + name + "' must be a string", name);
+  if (!it->is_string())
+    throw SpeechRequestError(std::string("'") + name + "' must be a string", name);
   return it->get<std::string>();
 }
 

@@ -13,11 +13,11 @@ enum class AudioFormat { kWav, kPcm, kMp3, kOpus, kFlac, kAac };
 const char* audio_format_name(AudioFormat format);
 
 struct SpeechRequest {
-  std::string model;  // accepted whatever it is, and reported back in a header
-  std::string input;  // the text
-  std::string voice;  // empty or "default": the server's voice
+  std::string model;                       // accepted whatever it is, and reported back in a header
+  std::string input;                       // the text
+  std::string voice;                       // empty or "default": the server's voice
   AudioFormat format = AudioFormat::kMp3;  // OpenAI's default
-  std::string instructions;               // accepted and ignored, as for tts-1
+  std::string instructions;                // accepted and ignored, as for tts-1
 };
 
 // A request the server refuses: OpenAI's error fields.

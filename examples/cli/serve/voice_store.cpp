@@ -60,7 +60,8 @@ SharedVoice VoiceStore::cached(const std::string& key, const std::function<Share
 
 SharedVoice VoiceStore::from_source(const std::string& source) {
   return cached("source:" + source, [&] {
-    return std::make_shared<const pockettts::VoiceState>(model_->get_state_for_audio_prompt(source));
+    return std::make_shared<const pockettts::VoiceState>(
+        model_->get_state_for_audio_prompt(source));
   });
 }
 

@@ -57,7 +57,8 @@ std::optional<WyomingEvent> WyomingEventReader::next() {
     event.type = type->get<std::string>();
     auto inline_data = header.find("data");
     if (inline_data != header.end() && !inline_data->is_null()) {
-      if (!inline_data->is_object()) throw WyomingProtocolError("an event's 'data' is not an object");
+      if (!inline_data->is_object())
+        throw WyomingProtocolError("an event's 'data' is not an object");
       event.data = *inline_data;
     }
     const size_t data_start = newline + 1;

@@ -65,17 +65,17 @@ void WyomingServer::listen(const std::string& host, int port) {
   GSocketAddress* wanted = g_inet_socket_address_new(address, static_cast<guint16>(port));
   GSocketAddress* bound = nullptr;
   GError* error = nullptr;
-  const gboolean ok = g_socket_listener_add_address(
-      G_SOCKET_LISTENER(service_), wanted, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, nullptr,
-      &bound, &error);
+  const gboolean ok =
+      g_socket_listener_add_address(G_SOCKET_LISTENER(service_), wanted, G_SOCKET_TYPE_STREAM,
+                                    G_SOCKET_PROTOCOL_TCP, nullptr, &bound, &error);
   g_object_unref(wanted);
   g_object_unref(address);
   if (!ok) {
     const std::string message = error->message;
     g_error_free(error);
-    throw pockettts::Error(pockettts::ErrorCode::kUnsupported,
-                           "cannot listen for Wyoming on " + host + ":" + std::to_string(port) +
-                               ": " + message);
+    throw pockettts::Error(
+        pockettts::ErrorCode::kUnsupported,
+        "cannot listen for Wyoming on " + host + ":" + std::to_string(port) + ": " + message);
   }
   port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
   g_object_unref(bound);
@@ -186,8 +186,8 @@ class WyomingSession {
                     {"version", POCKETTTS_VERSION},
                     {"voices", voices},
                     {"supports_synthesize_streaming", true}};
-    return {{"asr", json::array()}, {"tts", json::array({program})}, {"handle", json::array()},
-            {"intent", json::array()}, {"wake", json::array()}, {"mic", json::array()},
+    return {{"asr", json::array()},    {"tts", json::array({program})}, {"handle", json::array()},
+            {"intent", json::array()}, {"wake", json::array()},         {"mic", json::array()},
             {"snd", json::array()}};
   }
 
@@ -217,9 +217,9 @@ class WyomingSession {
       return alive_;
     }
     if (text.size() > context_.options.max_text_bytes) {
-      send_error("the text is longer than " + std::to_string(context_.options.max_text_bytes) +
-                     " bytes",
-                 "text-too-long");
+      send_error(
+          "the text is longer than " + std::to_string(context_.options.max_text_bytes) + " bytes",
+          "text-too-long");
       context_.metrics.count_request("wyoming", 413);
       return alive_;
     }
@@ -255,12 +255,15 @@ class WyomingSession {
       samples = generation.run([&](const std::vector<float>& chunk) {
         s16.resize(chunk.size());
         pockettts::float_to_s16(chunk.data(), chunk.size(), s16.data());
-        std::string payload(reinterpret_cast<const char*>(s16.data()), s16.size() * sizeof(int16_t));
+        std::string payload(reinterpret_cast<const char*>(s16.data()),
+                            s16.size() * sizeof(int16_t));
         json data = audio_format();
-        data["timestamp"] = static_cast<long long>(1000.0 * samples_sent_ / context_.model->sample_rate());
+        data["timestamp"] =
+            static_cast<long long>(1000.0 * samples_sent_ / context_.model->sample_rate());
         samples_sent_ += chunk.size();
         if (first_byte < 0)
-          first_byte = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+          first_byte =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
         if (!write({"audio-chunk", data, payload})) generation.cancel();
       });
     } catch (const pockettts::Error& error) {
@@ -268,7 +271,8 @@ class WyomingSession {
       context_.metrics.count_request("wyoming", 500);
       return alive_;
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
     const double audio_seconds = static_cast<double>(samples) / context_.model->sample_rate();
     if (generation.cancelled()) context_.metrics.count_cancelled();
     context_.metrics.record_generation(audio_seconds, first_byte < 0 ? seconds : first_byte,
@@ -284,8 +288,8 @@ class WyomingSession {
       if (!write({"audio-start", start, ""})) return false;
     }
     audio_started_ = false;
-    json stop = {{"timestamp", static_cast<long long>(1000.0 * samples_sent_ /
-                                                       context_.model->sample_rate())}};
+    json stop = {{"timestamp",
+                  static_cast<long long>(1000.0 * samples_sent_ / context_.model->sample_rate())}};
     samples_sent_ = 0;
     return write({"audio-stop", stop, ""});
   }
