@@ -59,7 +59,7 @@ expect_error() {
 # --- basics -------------------------------------------------------------------------------
 check "--version" "$cli" --version
 check "--help lists the commands" bash -c '"$0" --help | grep -q export-voice' "$cli"
-for command in generate export-voice export-state check-model; do
+for command in generate export-voice export-state check-model serve; do
   check "$command --help" bash -c '"$0" "$1" --help | grep -q -- "--config"' "$cli" "$command"
 done
 check "check-model loads the tiny model" bash -c \
