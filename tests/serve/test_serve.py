@@ -186,6 +186,18 @@ for name, payload, param in [
 status, _, body = speech({"input": TEXT, "speed": 1.0, "response_format": "pcm", "stream_format": "audio"})
 check("/v1/audio/speech accepts speed 1.0 and stream_format audio", status == 200 and body == speech_pcm)
 
+# SSML (pockettts' own field): pauses as exact silence, as the CLI's --ssml speaks them.
+SSML = '<speak>Hello there, friend<break time="500ms"/></speak>'
+ssml_cli = wav_parts(cli_audio(SSML, "--ssml"))[2][:-silence]
+status, _, body = speech({"input": SSML, "ssml": True, "response_format": "pcm"})
+check("/v1/audio/speech with ssml: the CLI's --ssml audio (speech, then 0.5 s of silence)",
+      status == 200 and body == ssml_cli and body[-24000:] == bytes(24000), f"{status} {len(body)} vs {len(ssml_cli)}")
+status, _, body = server.post_form("/tts", {"text": SSML, "ssml": "true"})
+check("/tts with ssml=true: the same samples", status == 200 and wav_parts(body)[2][:-silence] == ssml_cli)
+status, _, body = speech({"input": "<speak>unclosed", "ssml": True})
+check("/v1/audio/speech with malformed SSML: 400 that says where", status == 400
+      and error_of(body).get("param") == "input" and "SSML" in error_of(body).get("message", ""), body)
+
 # --- voices for the server's lifetime ----------------------------------------------------
 status, _, body = server.post_form("/v1/audio/voices", {"name": "test voice"},
                                    {"file": ("voice.wav", voice_bytes)})

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <pockettts/error.h>
+#include <pockettts/ssml.h>
 #include <pockettts/text.h>
 #include <nlohmann/json.hpp>
 
@@ -158,10 +159,32 @@ namespace {
 
 struct SpeechPlan {
   std::string text;
+  bool ssml = false;  // the text is an SSML document (checked before the plan is made)
   std::function<SharedVoice()> voice;
   std::function<std::unique_ptr<AudioEncoder>()> encoder;
   std::map<std::string, std::string> headers;
 };
+
+pockettts::GenerateOptions generate_options(const ServerContext& context, const SpeechPlan& plan) {
+  pockettts::GenerateOptions options = context.options.generate;
+  if (plan.ssml) options.text_format = pockettts::TextFormat::kSsml;
+  return options;
+}
+
+// A malformed SSML document is the client's error, found before it waits for a slot.
+// Returns the message, or "" when the document reads.
+std::string ssml_problem(const std::string& text) {
+  try {
+    pockettts::parse_ssml(text);
+  } catch (const pockettts::Error& error) {
+    return std::string("the SSML cannot be read: ") + error.what();
+  }
+  return "";
+}
+
+bool is_true(const std::string& value) {
+  return value == "1" || value == "true" || value == "on" || value == "yes";
+}
 
 // Generates on the worker thread, streaming the encoded audio as it comes.
 void speak(ServerContext& context, HttpStream& stream, const SpeechPlan& plan, ErrorShape shape,
@@ -169,7 +192,7 @@ void speak(ServerContext& context, HttpStream& stream, const SpeechPlan& plan, E
   SharedVoice voice = plan.voice();
   std::unique_ptr<AudioEncoder> encoder = plan.encoder();
   auto generation = std::make_shared<SpeechGeneration>(context.model, *voice, plan.text,
-                                                       context.options.generate);
+                                                       generate_options(context, plan));
   stream.on_gone([generation, &context] {
     generation->cancel();
     context.slots.wake();
@@ -347,6 +370,12 @@ void handle_tts(SoupServer*, SoupServerMessage* message, const char*, GHashTable
 
   SpeechPlan plan;
   plan.text = text->value;
+  const FormField* ssml = form.find("ssml");
+  plan.ssml = ssml && is_true(ssml->value);
+  if (plan.ssml) {
+    const std::string problem_text = ssml_problem(plan.text);
+    if (!problem_text.empty()) return fail(400, problem_text);
+  }
   ServerContext* shared = &context;
   if (voice_wav) {
     const std::string audio = voice_wav->value;
@@ -406,6 +435,11 @@ void handle_speech(SoupServer*, SoupServerMessage* message, const char*, GHashTa
   }
   SpeechPlan plan;
   plan.text = request.input;
+  plan.ssml = request.ssml;
+  if (plan.ssml) {
+    const std::string problem_text = ssml_problem(plan.text);
+    if (!problem_text.empty()) return fail(400, problem_text, "input");
+  }
   ServerContext* shared = &context;
   const std::string voice = request.voice;
   plan.voice = [shared, voice] { return resolve_voice(*shared, voice); };

@@ -53,6 +53,11 @@ SpeechRequest parse_speech_request(const std::string& body) {
   request.voice = string_field(json, "voice", false);
   if (request.voice == "default") request.voice.clear();
   request.instructions = string_field(json, "instructions", false);
+  auto ssml = json.find("ssml");
+  if (ssml != json.end() && !ssml->is_null()) {
+    if (!ssml->is_boolean()) throw SpeechRequestError("'ssml' must be true or false", "ssml");
+    request.ssml = ssml->get<bool>();
+  }
 
   const std::string format = string_field(json, "response_format", false);
   if (format.empty() || format == "mp3") {

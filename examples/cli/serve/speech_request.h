@@ -18,6 +18,7 @@ struct SpeechRequest {
   std::string voice;                       // empty or "default": the server's voice
   AudioFormat format = AudioFormat::kMp3;  // OpenAI's default
   std::string instructions;                // accepted and ignored, as for tts-1
+  bool ssml = false;  // pockettts' own field: `input` is SSML (pauses, <sub>; docs/serve.md)
 };
 
 // A request the server refuses: OpenAI's error fields.
