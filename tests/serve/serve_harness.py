@@ -1,6 +1,7 @@
 """What the tests of `pockettts serve` share: starting a server on 127.0.0.1 with the tiny test
 model on a free port, HTTP and multipart requests, WAV parsing, pass/fail reporting.
 Python standard library only."""
+import atexit
 import http.client
 import json
 import os
@@ -52,6 +53,8 @@ class Server:
             command += ["--wyoming-port", "0"]
         self.process = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                         env={**os.environ, **(env or {})})
+        # A test that dies with an exception must not leave its server running.
+        atexit.register(lambda: self.process.poll() is None and self.process.kill())
         self.log = b""
         self.port = None
         self.wyoming_port = None
