@@ -212,6 +212,47 @@ static gboolean gst_pocket_tts_src_activate_mode(GstPad* pad, GstObject* parent,
   return gst_pad_stop_task(pad);
 }
 
+// Events the application sends to the element (or a pipeline sends to its sources).
+static gboolean gst_pocket_tts_send_event(GstElement* element, GstEvent* event) {
+  GstPocketTts* self = GST_POCKET_TTS(element);
+  PocketTtsPrivate& p = *self->priv;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    GST_OBJECT_LOCK(self);
+    const GstState state = GST_STATE(self);
+    GST_OBJECT_UNLOCK(self);
+    // The mode is decided in READY->PAUSED; before, by what is linked now.
+    const bool source_mode =
+        state >= GST_STATE_PAUSED ? p.input.source_mode() : !gst_pad_is_linked(self->sinkpad);
+    if (source_mode) {
+      gst_event_unref(event);
+      // In READY there is no stream to end (READY->PAUSED starts a new one).
+      if (state < GST_STATE_PAUSED) {
+        GST_DEBUG_OBJECT(self, "EOS in %s: no stream to end", gst_element_state_get_name(state));
+        return FALSE;
+      }
+      GST_DEBUG_OBJECT(self, "EOS sent to the source: ending the stream after this frame");
+      p.input.end_source_stream();
+      return TRUE;
+    }
+  }
+  // Filter mode: EOS goes to the sink pad (spoken after the queued text), seeks and the
+  // other upstream events to the source pad.
+  return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
+}
+
+// A bin sends its EOS (gst_element_send_event on a pipeline, gst-launch-1.0 -e) to the
+// elements flagged as sources: this element is one while nothing feeds its sink pad.
+static GstPadLinkReturn gst_pocket_tts_sink_link(GstPad* pad, GstObject* parent, GstPad*) {
+  (void)pad;
+  GST_OBJECT_FLAG_UNSET(parent, GST_ELEMENT_FLAG_SOURCE);
+  return GST_PAD_LINK_OK;
+}
+
+static void gst_pocket_tts_sink_unlink(GstPad* pad, GstObject* parent) {
+  (void)pad;
+  GST_OBJECT_FLAG_SET(parent, GST_ELEMENT_FLAG_SOURCE);
+}
+
 static gboolean gst_pocket_tts_speak(GstPocketTts* self, const gchar* text) {
   const std::string utterance = text ? text : "";
   if (!pockettts_gst::is_valid_utf8(utterance)) {
@@ -381,6 +422,7 @@ static void gst_pocket_tts_class_init(GstPocketTtsClass* klass) {
       G_CALLBACK(gst_pocket_tts_cancel), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
 
   element_class->change_state = gst_pocket_tts_change_state;
+  element_class->send_event = gst_pocket_tts_send_event;
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(
@@ -401,7 +443,10 @@ static void gst_pocket_tts_init(GstPocketTts* self) {
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 
+  gst_pad_set_link_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_link));
+  gst_pad_set_unlink_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_unlink));
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_event));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
 }

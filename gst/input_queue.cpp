@@ -25,7 +25,7 @@ void InputQueue::push(Item item) {
 
 bool InputQueue::queue_spoken_text(std::string text) {
   std::lock_guard<std::mutex> guard(lock_);
-  if (eos_sent_) return false;
+  if (eos_sent_ || eos_requested_) return false;
   auto eos = std::find_if(items_.begin(), items_.end(),
                           [](const Item& i) { return i.kind == ItemKind::kEos; });
   items_.insert(eos, Item(ItemKind::kUtterance, std::move(text)));
@@ -38,6 +38,16 @@ void InputQueue::cancel() {
   items_.erase(std::remove_if(items_.begin(), items_.end(),
                               [](const Item& i) { return i.kind == ItemKind::kUtterance; }),
                items_.end());
+  cancel_current_locked();
+}
+
+void InputQueue::end_source_stream() {
+  std::lock_guard<std::mutex> guard(lock_);
+  eos_requested_ = true;
+  if (eos_sent_) return;
+  items_.clear();
+  items_.push_back(Item(ItemKind::kEos));
+  source_eos_ = true;  // a flush after this still ends the stream
   cancel_current_locked();
 }
 
@@ -59,6 +69,7 @@ void InputQueue::start_stream(bool source_mode, bool hold_until_playing) {
   playing_ = false;
   flow_ = GST_FLOW_OK;
   eos_sent_ = false;
+  eos_requested_ = false;
   items_.erase(std::remove_if(items_.begin(), items_.end(),
                               [](const Item& i) { return i.kind != ItemKind::kUtterance; }),
                items_.end());
@@ -116,8 +127,11 @@ void InputQueue::flush_stop() {
 
 std::optional<Item> InputQueue::wait_for_item() {
   std::unique_lock<std::mutex> lock(lock_);
+  // An EOS at the head is not held: a live source sent EOS in PAUSED ends at once.
   cond_.wait(lock, [this] {
-    return flushing_ || (!items_.empty() && (!hold_until_playing_ || playing_));
+    return flushing_ ||
+           (!items_.empty() &&
+            (!hold_until_playing_ || playing_ || items_.front().kind == ItemKind::kEos));
   });
   if (flushing_) return std::nullopt;
   Item item = std::move(items_.front());

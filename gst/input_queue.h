@@ -48,6 +48,10 @@ class InputQueue {
   bool queue_spoken_text(std::string text);
   // cancel(): drops the queued utterances (events stay) and stops the current one.
   void cancel();
+  // EOS sent to a source (gst_element_send_event, a pipeline's EOS, gst-launch-1.0 -e): the
+  // utterance being spoken stops after the frame being pushed, what is queued is dropped and
+  // EOS goes out next, in PAUSED too. speak() is refused from now on.
+  void end_source_stream();
   // What the streaming task last returned: upstream's chain function returns it.
   GstFlowReturn flow() const;
   bool source_mode() const;
@@ -96,6 +100,7 @@ class InputQueue {
   std::shared_ptr<pockettts::AudioChunkStream> stream_;  // the utterance being generated
   GstFlowReturn flow_ = GST_FLOW_OK;
   bool eos_sent_ = false;
+  bool eos_requested_ = false;  // end_source_stream() was called: speak() is refused
   bool source_mode_ = true;  // nothing linked upstream: speak `text`, then EOS
   bool source_eos_ = false;  // source mode ends with EOS (false: a live source awaiting speak)
 };

@@ -931,6 +931,108 @@ GST_START_TEST(test_live_speak) {
 }
 GST_END_TEST
 
+
+static GstPadProbeReturn eos_on_second_buffer(GstPad* pad, GstPadProbeInfo* info,
+                                              gpointer user_data) {
+  guint* count = user_data;
+  (void)info;
+  if (++*count == 2)
+    fail_unless(gst_element_send_event(GST_ELEMENT(GST_PAD_PARENT(pad)), gst_event_new_eos()));
+  return GST_PAD_PROBE_OK;
+}
+
+/* EOS sent to a source ends its stream after the frame being pushed, live or not; speak()
+ * is refused afterwards. */
+static void check_eos_event_ends_source(gboolean live) {
+  GstElement* tts = make_tts(
+      "A long utterance that the application stops after two frames by sending EOS "
+      "to the element, as gst-launch-1.0 -e does on Ctrl-C.");
+  GstBus* bus = attach_bus(tts);
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  GstHarness* h;
+  GPtrArray *buffers, *all, *ends;
+  guint count = 0, speech = 0;
+  gboolean queued = TRUE, cancelled = FALSE;
+
+  /* Before PAUSED there is no stream to end. */
+  fail_if(gst_element_send_event(tts, gst_event_new_eos()));
+  fail_unless(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  g_object_set(tts, "is-live", live, NULL);
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, eos_on_second_buffer, &count, NULL);
+  h = source_harness(tts);
+  buffers = pull_all(h);
+  for (guint i = 0; i < buffers->len; i++) {
+    if (!GST_BUFFER_FLAG_IS_SET(g_ptr_array_index(buffers, i), GST_BUFFER_FLAG_GAP)) speech++;
+  }
+  /* The EOS came while the second buffer was being pushed: it is the last one. */
+  fail_unless_equals_int(buffers->len, 2);
+  fail_unless(speech >= 1);
+  all = collect_messages(bus);
+  ends = named(all, "pockettts-utterance-end");
+  fail_unless_equals_int(ends->len, 1);
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 0), "cancelled", &cancelled));
+  fail_unless(cancelled);
+  g_signal_emit_by_name(tts, "speak", "Too late.", &queued);
+  fail_if(queued);
+
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(src);
+  gst_object_unref(bus);
+}
+
+GST_START_TEST(test_eos_event_ends_source) { check_eos_event_ends_source(FALSE); }
+GST_END_TEST
+
+GST_START_TEST(test_eos_event_ends_live_source) { check_eos_event_ends_source(TRUE); }
+GST_END_TEST
+
+/* A pipeline's EOS reaches a live source that waits for speak(), and a source that speaks:
+ * the pipeline posts EOS (gst-launch-1.0 -e relies on it). */
+GST_START_TEST(test_pipeline_eos_event) {
+  for (int live = 0; live < 2; live++) {
+    gchar* launch = g_strdup_printf(
+        "pockettts name=tts model=%s voice=%s temperature=0 is-live=%s text=\"%s\" ! "
+        "fakesink sync=false",
+        model_path, voice_path, live ? "true" : "false",
+        live ? "" : "A long utterance that the pipeline's EOS stops.");
+    GstElement* pipeline = gst_parse_launch(launch, NULL);
+    GstBus* bus = gst_element_get_bus(pipeline);
+    GstMessage* msg;
+    fail_unless(pipeline != NULL);
+    fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    fail_unless(gst_element_get_state(pipeline, NULL, NULL, 60 * GST_SECOND) !=
+                GST_STATE_CHANGE_FAILURE);
+    fail_unless(gst_element_send_event(pipeline, gst_event_new_eos()));
+    msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(msg != NULL, "no EOS after the pipeline's EOS event");
+    fail_unless_equals_int(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+    gst_message_unref(msg);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipeline);
+    g_free(launch);
+  }
+}
+GST_END_TEST
+
+/* Fed from upstream the element is not a source: a pipeline's EOS goes to upstream's source. */
+GST_START_TEST(test_source_flag_follows_link) {
+  GstElement* tts = make_tts(NULL);
+  GstElement* src = gst_element_factory_make("fakesrc", NULL);
+  GstElement* bin = gst_bin_new(NULL);
+  gst_bin_add_many(GST_BIN(bin), src, tts, NULL);
+  fail_unless(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  fail_unless(gst_element_link_pads(src, "src", tts, "sink"));
+  fail_if(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  gst_element_unlink(src, tts);
+  fail_unless(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  gst_object_unref(bin);
+}
+GST_END_TEST
+
 static Suite* pockettts_suite(void) {
   Suite* s = suite_create("pockettts");
   TCase* tc = tcase_create("general");
@@ -958,6 +1060,10 @@ static Suite* pockettts_suite(void) {
   tcase_add_test(tc, test_latency_query);
   tcase_add_test(tc, test_rtp_l16_loopback);
   tcase_add_test(tc, test_live_speak);
+  tcase_add_test(tc, test_eos_event_ends_source);
+  tcase_add_test(tc, test_eos_event_ends_live_source);
+  tcase_add_test(tc, test_pipeline_eos_event);
+  tcase_add_test(tc, test_source_flag_follows_link);
   return s;
 }
 
