@@ -1,7 +1,8 @@
 /* speak-lines: embeds the pockettts element in a C program. Every line typed on stdin is
  * spoken through the element's `speak` action signal; the utterance messages the element
- * posts on the bus are printed; at the end of input (Ctrl-D) the program sends EOS, waits
- * until everything queued has been spoken and the EOS has reached the sink, then goes to NULL.
+ * posts on the bus are printed; at the end of input (Ctrl-D) the program waits until every
+ * queued line has been spoken, sends EOS (which ends a source's stream at once), waits for it
+ * to reach the sink, then goes to NULL.
  *
  *   cc speak_lines.c $(pkg-config --cflags --libs gstreamer-1.0) -o speak-lines
  *   ./speak-lines                                   # real model, voice alba, to the speakers
@@ -18,8 +19,20 @@ typedef struct {
   GstElement* pipeline;
   GstElement* tts;
   guint stdin_watch;
+  guint queued;         /* lines accepted by `speak` */
+  guint ended;          /* pockettts-utterance-end messages seen */
+  gboolean input_done;  /* end of stdin */
+  gboolean eos_sent;
   gboolean failed;
 } App;
+
+/* EOS ends the stream right away: send it once stdin is done and every line spoken. */
+static void end_when_spoken(App* app) {
+  if (app->input_done && !app->eos_sent && app->ended >= app->queued) {
+    app->eos_sent = TRUE;
+    gst_element_send_event(app->tts, gst_event_new_eos());
+  }
+}
 
 /* The element's utterance messages (docs/element.md, "Element messages"). */
 static void print_element_message(const GstStructure* s) {
@@ -49,6 +62,10 @@ static gboolean on_bus_message(GstBus* bus, GstMessage* msg, gpointer data) {
   switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_ELEMENT:
       print_element_message(gst_message_get_structure(msg));
+      if (gst_message_has_name(msg, "pockettts-utterance-end")) {
+        ++app->ended;
+        end_when_spoken(app);
+      }
       break;
     case GST_MESSAGE_EOS:
       g_main_loop_quit(app->loop);
@@ -84,8 +101,10 @@ static gboolean on_stdin(GIOChannel* channel, GIOCondition condition, gpointer d
     if (*line) {
       gboolean queued = FALSE;
       g_signal_emit_by_name(app->tts, "speak", line, &queued);
-      if (queued)
+      if (queued) {
+        ++app->queued;
         g_print("queued \"%s\"\n", line);
+      }
       else
         g_printerr("speak-lines: not spoken (not UTF-8?): %s\n", line);
     }
@@ -97,10 +116,11 @@ static gboolean on_stdin(GIOChannel* channel, GIOCondition condition, gpointer d
     g_printerr("speak-lines: reading stdin: %s\n", error->message);
     g_error_free(error);
   }
-  /* End of input: the element speaks what is still queued, then sends EOS downstream; the
-   * bus's EOS message (all sinks done) ends the main loop. */
-  gst_element_send_event(app->tts, gst_event_new_eos());
+  /* End of input: EOS once what is queued is spoken; the bus's EOS message (all sinks done)
+   * then ends the main loop. */
+  app->input_done = TRUE;
   app->stdin_watch = 0;
+  end_when_spoken(app);
   return G_SOURCE_REMOVE;
 }
 

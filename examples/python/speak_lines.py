@@ -3,8 +3,9 @@
 
 Every line typed on stdin is spoken through the element's `speak` action signal and the
 utterance messages of the bus are printed. Ctrl-C cancels what is being spoken (and what is
-queued); the end of input (Ctrl-D) sends EOS, waits until everything is spoken, then goes to
-NULL and exits.
+queued); at the end of input (Ctrl-D) the program waits until every queued line is spoken,
+sends EOS (which ends a source's stream at once), waits for it to reach the sink, then goes
+to NULL and exits.
 
 Needs (Debian): python3-gi gir1.2-gstreamer-1.0, and the pockettts plugin (installed, or
 GST_PLUGIN_PATH=build/gst before installing).
@@ -51,11 +52,20 @@ def main():
 
     loop = GLib.MainLoop()
     status = {"failed": False}
+    # Lines accepted by `speak`, utterances started / ended, end of input seen, EOS sent.
+    count = {"queued": 0, "started": 0, "ended": 0, "input_done": False, "eos_sent": False}
+
+    def end_when_spoken():
+        # EOS ends the stream right away: send it once stdin is done and every line spoken.
+        if count["input_done"] and not count["eos_sent"] and count["ended"] >= count["queued"]:
+            count["eos_sent"] = True
+            tts.send_event(Gst.Event.new_eos())
 
     def on_message(bus, msg):
         if msg.type == Gst.MessageType.ELEMENT:
             s = msg.get_structure()
             if s.get_name() == "pockettts-utterance-start":
+                count["started"] += 1
                 print(f'utterance-start "{s.get_string("text")}" at '
                       f'{s.get_uint64("running-time")[1] / Gst.SECOND:.3f} s', flush=True)
             elif s.get_name() == "pockettts-utterance-end":
@@ -63,6 +73,8 @@ def main():
                 print(f'utterance-end "{s.get_string("text")}" at '
                       f'{s.get_uint64("running-time")[1] / Gst.SECOND:.3f} s, '
                       f'{s.get_uint("frames")[1]} frames{cancelled}', flush=True)
+                count["ended"] += 1
+                end_when_spoken()
         elif msg.type == Gst.MessageType.EOS:
             loop.quit()
         elif msg.type == Gst.MessageType.ERROR:
@@ -78,18 +90,23 @@ def main():
             text = line.strip()
             if text:
                 if tts.emit("speak", text):
+                    count["queued"] += 1
                     print(f'queued "{text}"', flush=True)
                 else:
                     print(f"speak_lines.py: not spoken: {text}", file=sys.stderr)
             return GLib.SOURCE_CONTINUE
-        # End of input: the element speaks what is still queued, then sends EOS; the bus's EOS
-        # (all sinks done) ends the loop.
-        tts.send_event(Gst.Event.new_eos())
+        # End of input: EOS once what is queued is spoken; the bus's EOS (all sinks done) then
+        # ends the loop.
+        count["input_done"] = True
+        end_when_spoken()
         return GLib.SOURCE_REMOVE
 
     def on_interrupt():
         print("cancel", flush=True)
         tts.emit("cancel")
+        # The queued lines are dropped without messages: only the one speaking will still end.
+        count["queued"] = count["ended"] + (1 if count["started"] > count["ended"] else 0)
+        end_when_spoken()
         return GLib.SOURCE_CONTINUE
 
     bus = pipeline.get_bus()
