@@ -71,7 +71,7 @@ def main():
                            capture_output=True, text=True, timeout=600)
         checks.check("every command of the page succeeds", p.returncode == 0,
                      (p.stdout + p.stderr)[-6000:])
-        for name in sorted(set(re.findall(r"[\w-]+\.(?:wav|mkv|mp4)\b", page)) - {"OUT.wav", "film.mp4"}):
+        for name in sorted(set(re.findall(r"(?<![/\w-])[\w-]+\.(?:wav|mkv|mp4)\b", page)) - {"OUT.wav", "film.mp4"}):
             path = os.path.join(tmp, name)
             checks.check(f"{name} written", os.path.exists(path) and os.path.getsize(path) > 100)
     checks.finish()
