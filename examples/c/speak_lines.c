@@ -19,9 +19,9 @@ typedef struct {
   GstElement* pipeline;
   GstElement* tts;
   guint stdin_watch;
-  guint queued;         /* lines accepted by `speak` */
-  guint ended;          /* pockettts-utterance-end messages seen */
-  gboolean input_done;  /* end of stdin */
+  guint queued;        /* lines accepted by `speak` */
+  guint ended;         /* pockettts-utterance-end messages seen */
+  gboolean input_done; /* end of stdin */
   gboolean eos_sent;
   gboolean failed;
 } App;
@@ -104,8 +104,7 @@ static gboolean on_stdin(GIOChannel* channel, GIOCondition condition, gpointer d
       if (queued) {
         ++app->queued;
         g_print("queued \"%s\"\n", line);
-      }
-      else
+      } else
         g_printerr("speak-lines: not spoken (not UTF-8?): %s\n", line);
     }
     g_free(line);
@@ -153,8 +152,9 @@ int main(int argc, char** argv) {
   g_option_context_free(context);
 
   /* is-live: with no `text`, the element stays up and speaks what `speak` queues. */
-  gchar* description = g_strdup_printf("pockettts name=tts is-live=true ! %s",
-                                        sink ? sink : "audioconvert ! audioresample ! autoaudiosink");
+  gchar* description =
+      g_strdup_printf("pockettts name=tts is-live=true ! %s",
+                      sink ? sink : "audioconvert ! audioresample ! autoaudiosink");
   app.pipeline = gst_parse_launch(description, &error);
   g_free(description);
   if (!app.pipeline) {

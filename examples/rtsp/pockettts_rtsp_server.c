@@ -23,8 +23,9 @@ static GstElement* load_shared_model(SayMediaFactory* factory) {
   GstElement* keeper = gst_element_factory_make("pockettts", "model-keeper");
   GError* error = NULL;
   if (!keeper) {
-    g_printerr("pockettts-rtsp-server: the pockettts element is not installed "
-               "(gst-inspect-1.0 pockettts; before installing, set GST_PLUGIN_PATH=build/gst)\n");
+    g_printerr(
+        "pockettts-rtsp-server: the pockettts element is not installed "
+        "(gst-inspect-1.0 pockettts; before installing, set GST_PLUGIN_PATH=build/gst)\n");
     return NULL;
   }
   gst_object_ref_sink(keeper);
@@ -101,9 +102,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  SayMediaFactory* factory = say_media_factory_new(
-      model ? model : "b6369a24", voice ? voice : "alba", precision ? precision : "fp32",
-      (const gchar* const*)properties);
+  SayMediaFactory* factory =
+      say_media_factory_new(model ? model : "b6369a24", voice ? voice : "alba",
+                            precision ? precision : "fp32", (const gchar* const*)properties);
   GstElement* keeper = load_shared_model(factory);
   if (!keeper) {
     g_object_unref(factory);

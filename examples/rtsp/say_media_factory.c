@@ -68,8 +68,9 @@ static GstElement* make_bin(GstElement* tts, gboolean opus) {
   if (encoder) gst_bin_add(GST_BIN(bin), encoder);
   if (pay) gst_bin_add(GST_BIN(bin), pay);
   if (!convert || !pay || (opus && !encoder)) {
-    g_warning("audioconvert, rtpL16pay, opusenc or rtpopuspay is missing: install "
-              "gstreamer1.0-plugins-base and gstreamer1.0-plugins-good");
+    g_warning(
+        "audioconvert, rtpL16pay, opusenc or rtpopuspay is missing: install "
+        "gstreamer1.0-plugins-base and gstreamer1.0-plugins-good");
   } else if (opus) {
     linked = gst_element_link_many(tts, convert, encoder, pay, NULL);
   } else {
@@ -114,8 +115,7 @@ static GstElement* say_create_element(GstRTSPMediaFactory* factory, const GstRTS
   bin = make_bin(tts, codec && strcmp(codec, "opus") == 0);
   tts = NULL; /* owned by the bin, or freed with it */
   if (!bin) {
-    g_set_error(&error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-                "could not build the pipeline");
+    g_set_error(&error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION, "could not build the pipeline");
     goto fail;
   }
   g_message("client %s: saying \"%s\"%s%s (%s)", url->abspath, text, voice ? " with voice " : "",
