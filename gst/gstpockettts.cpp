@@ -60,10 +60,12 @@ G_DEFINE_TYPE(GstPocketTts, gst_pocket_tts, GST_TYPE_ELEMENT)
 GST_ELEMENT_REGISTER_DEFINE(pockettts, "pockettts", GST_RANK_NONE, GST_TYPE_POCKET_TTS)
 
 // Called with the task paused: the streaming task's fields are ours.
-static void flush_stop(GstPocketTts* self) {
+// `from_downstream`: the flush came through the source pad. The segment sent after it carries
+// the flush's seqnum.
+static void flush_stop(GstPocketTts* self, bool from_downstream, guint32 seqnum) {
   PocketTtsPrivate& p = *self->priv;
-  p.input.flush_stop();
-  p.output.restart_after_flush(p.input.source_mode());
+  p.input.flush_stop(from_downstream);
+  p.output.restart_after_flush(p.input.source_mode(), seqnum);
   gst_pad_start_task(self->srcpad, pockettts_gst::stream_next_item, self, nullptr);
 }
 
@@ -106,29 +108,36 @@ static gboolean gst_pocket_tts_sink_event(GstPad* pad, GstObject* parent, GstEve
       }
       return TRUE;
     }
-    case GST_EVENT_EOS:
+    case GST_EVENT_EOS: {
+      const guint32 seqnum = gst_event_get_seqnum(event);
       gst_event_unref(event);
       if (!p.upstream.finish(GST_ELEMENT(self), p.input)) return FALSE;
-      p.input.push(Item(ItemKind::kEos));
+      p.input.push_upstream_eos(seqnum);
       return TRUE;
+    }
     case GST_EVENT_FLUSH_START:
       p.input.flush_start();
       gst_pad_push_event(self->srcpad, event);
       gst_pad_pause_task(self->srcpad);
       return TRUE;
-    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_FLUSH_STOP: {
+      const guint32 seqnum = gst_event_get_seqnum(event);
       gst_pad_push_event(self->srcpad, event);
       p.upstream.flush_stop();
-      flush_stop(self);
+      flush_stop(self, false, seqnum);
       return TRUE;
+    }
     case GST_EVENT_STREAM_START:
       // The audio is a stream of our own; src sends its own stream-start.
       gst_event_unref(event);
       return TRUE;
     default:
       if (GST_EVENT_IS_SERIALIZED(event)) {
-        // Would overtake the queued speech if forwarded now; nothing downstream needs them.
-        gst_event_unref(event);
+        // Tags (a subtitle's language), custom events: sent downstream in their place
+        // between the utterances, not ahead of the queued speech.
+        Item item(ItemKind::kEvent);
+        item.event.reset(event, gst_event_unref);
+        p.input.push(std::move(item));
         return TRUE;
       }
       return gst_pad_event_default(pad, parent, event);
@@ -145,10 +154,12 @@ static gboolean gst_pocket_tts_src_event(GstPad* pad, GstObject* parent, GstEven
       gst_event_unref(event);
       gst_pad_pause_task(self->srcpad);
       return TRUE;
-    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_FLUSH_STOP: {
+      const guint32 seqnum = gst_event_get_seqnum(event);
       gst_event_unref(event);
-      flush_stop(self);
+      flush_stop(self, true, seqnum);
       return TRUE;
+    }
     case GST_EVENT_SEEK:
       // Upstream text (subparse) can seek; speech generated from a property cannot.
       if (p.input.source_mode()) {
@@ -165,11 +176,34 @@ static gboolean gst_pocket_tts_src_event(GstPad* pad, GstObject* parent, GstEven
   }
 }
 
+// Filter mode: upstream's latency plus ours. Speech for a cue comes out when the model has
+// generated its first frame: a live upstream's buffers are late by that much.
+static gboolean gst_pocket_tts_filter_latency(GstPocketTts* self, GstQuery* query) {
+  PocketTtsPrivate& p = *self->priv;
+  if (!gst_pad_peer_query(self->sinkpad, query)) return FALSE;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = GST_CLOCK_TIME_NONE;
+  gst_query_parse_latency(query, &live, &min, &max);
+  if (live) {
+    GstClockTime ours = p.latency.slowest();
+    if (!GST_CLOCK_TIME_IS_VALID(ours))
+      ours = gst_util_uint64_scale_int(p.model_and_voice.frame_size(), GST_SECOND,
+                                       pockettts_gst::kSampleRate);
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;
+    gst_query_set_latency(query, live, min, max);
+  }
+  GST_DEBUG_OBJECT(self, "latency: upstream's plus ours, live %d min %" GST_TIME_FORMAT, live,
+                   GST_TIME_ARGS(min));
+  return TRUE;
+}
+
 static gboolean gst_pocket_tts_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   GstPocketTts* self = GST_POCKET_TTS(parent);
   PocketTtsPrivate& p = *self->priv;
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_LATENCY: {
+      if (!p.input.source_mode()) return gst_pocket_tts_filter_latency(self, query);
       if (!p.live) {
         gst_query_set_latency(query, FALSE, 0, GST_CLOCK_TIME_NONE);
         return TRUE;
@@ -210,6 +244,48 @@ static gboolean gst_pocket_tts_src_activate_mode(GstPad* pad, GstObject* parent,
   }
   p.input.set_flushing(true);
   return gst_pad_stop_task(pad);
+}
+
+// Events the application sends to the element (or a pipeline sends to its sources).
+static gboolean gst_pocket_tts_send_event(GstElement* element, GstEvent* event) {
+  GstPocketTts* self = GST_POCKET_TTS(element);
+  PocketTtsPrivate& p = *self->priv;
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) {
+    GST_OBJECT_LOCK(self);
+    const GstState state = GST_STATE(self);
+    GST_OBJECT_UNLOCK(self);
+    // The mode is decided in READY->PAUSED; before, by what is linked now.
+    const bool source_mode =
+        state >= GST_STATE_PAUSED ? p.input.source_mode() : !gst_pad_is_linked(self->sinkpad);
+    if (source_mode) {
+      const guint32 seqnum = gst_event_get_seqnum(event);
+      gst_event_unref(event);
+      // In READY there is no stream to end (READY->PAUSED starts a new one).
+      if (state < GST_STATE_PAUSED) {
+        GST_DEBUG_OBJECT(self, "EOS in %s: no stream to end", gst_element_state_get_name(state));
+        return FALSE;
+      }
+      GST_DEBUG_OBJECT(self, "EOS sent to the source: ending the stream after this frame");
+      p.input.end_source_stream(seqnum);
+      return TRUE;
+    }
+  }
+  // Filter mode: EOS goes to the sink pad (spoken after the queued text), seeks and the
+  // other upstream events to the source pad.
+  return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
+}
+
+// A bin sends its EOS (gst_element_send_event on a pipeline, gst-launch-1.0 -e) to the
+// elements flagged as sources: this element is one while nothing feeds its sink pad.
+static GstPadLinkReturn gst_pocket_tts_sink_link(GstPad* pad, GstObject* parent, GstPad*) {
+  (void)pad;
+  GST_OBJECT_FLAG_UNSET(parent, GST_ELEMENT_FLAG_SOURCE);
+  return GST_PAD_LINK_OK;
+}
+
+static void gst_pocket_tts_sink_unlink(GstPad* pad, GstObject* parent) {
+  (void)pad;
+  GST_OBJECT_FLAG_SET(parent, GST_ELEMENT_FLAG_SOURCE);
 }
 
 static gboolean gst_pocket_tts_speak(GstPocketTts* self, const gchar* text) {
@@ -323,12 +399,39 @@ static GstStateChangeReturn gst_pocket_tts_change_state(GstElement* element,
   return ret;
 }
 
+// A source speaks the text property when the stream starts (READY->PAUSED); a change while
+// the stream runs is spoken as the next utterance.
+static void gst_pocket_tts_text_changed(GstPocketTts* self, const GValue* value) {
+  PocketTtsPrivate& p = *self->priv;
+  GST_OBJECT_LOCK(self);
+  const bool running = GST_STATE(self) >= GST_STATE_PAUSED;
+  GST_OBJECT_UNLOCK(self);
+  if (!running || !p.input.source_mode()) return;
+  const gchar* text = g_value_get_string(value);
+  const std::string utterance = text ? text : "";
+  if (pockettts_gst::is_blank(utterance)) return;
+  if (!pockettts_gst::is_valid_utf8(utterance)) {
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("The text property is not valid UTF-8."),
+                        ("%zu bytes, not spoken", utterance.size()));
+    return;
+  }
+  if (!p.input.queue_text_change(utterance))
+    GST_WARNING_OBJECT(self, "text: the stream has ended (EOS), \"%s\" not spoken", text);
+  else
+    GST_DEBUG_OBJECT(self, "text: \"%s\" is spoken next", text);
+}
+
 static void gst_pocket_tts_set_property(GObject* object, guint prop_id, const GValue* value,
                                         GParamSpec* pspec) {
   GstPocketTts* self = GST_POCKET_TTS(object);
-  std::lock_guard<std::mutex> guard(self->priv->settings_lock);
-  if (!pockettts_gst::set_setting(self->priv->settings, prop_id, value))
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  {
+    std::lock_guard<std::mutex> guard(self->priv->settings_lock);
+    if (!pockettts_gst::set_setting(self->priv->settings, prop_id, value)) {
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      return;
+    }
+  }
+  if (pockettts_gst::is_text_property(prop_id)) gst_pocket_tts_text_changed(self, value);
 }
 
 static void gst_pocket_tts_get_property(GObject* object, guint prop_id, GValue* value,
@@ -381,6 +484,7 @@ static void gst_pocket_tts_class_init(GstPocketTtsClass* klass) {
       G_CALLBACK(gst_pocket_tts_cancel), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
 
   element_class->change_state = gst_pocket_tts_change_state;
+  element_class->send_event = gst_pocket_tts_send_event;
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(
@@ -401,7 +505,10 @@ static void gst_pocket_tts_init(GstPocketTts* self) {
   gst_pad_use_fixed_caps(self->srcpad);
   gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
 
+  gst_pad_set_link_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_link));
+  gst_pad_set_unlink_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_unlink));
   gst_pad_set_chain_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_chain));
   gst_pad_set_event_function(self->sinkpad, GST_DEBUG_FUNCPTR(gst_pocket_tts_sink_event));
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
 }

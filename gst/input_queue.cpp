@@ -25,7 +25,7 @@ void InputQueue::push(Item item) {
 
 bool InputQueue::queue_spoken_text(std::string text) {
   std::lock_guard<std::mutex> guard(lock_);
-  if (eos_sent_) return false;
+  if (eos_sent_ || eos_requested_) return false;
   auto eos = std::find_if(items_.begin(), items_.end(),
                           [](const Item& i) { return i.kind == ItemKind::kEos; });
   items_.insert(eos, Item(ItemKind::kUtterance, std::move(text)));
@@ -39,6 +39,41 @@ void InputQueue::cancel() {
                               [](const Item& i) { return i.kind == ItemKind::kUtterance; }),
                items_.end());
   cancel_current_locked();
+}
+
+void InputQueue::end_source_stream(guint32 seqnum) {
+  std::lock_guard<std::mutex> guard(lock_);
+  eos_requested_ = true;
+  if (eos_sent_) return;
+  items_.clear();
+  Item eos(ItemKind::kEos);
+  eos.seqnum = seqnum;
+  eos_seqnum_ = seqnum;
+  items_.push_back(std::move(eos));
+  source_eos_ = true;  // a flush after this still ends the stream
+  cancel_current_locked();
+}
+
+bool InputQueue::queue_text_change(std::string text) {
+  std::lock_guard<std::mutex> guard(lock_);
+  if (eos_sent_ || eos_requested_) return false;
+  items_.erase(std::remove_if(items_.begin(), items_.end(),
+                              [](const Item& i) { return i.from_text_property; }),
+               items_.end());
+  Item item(ItemKind::kUtterance, std::move(text));
+  item.from_text_property = true;
+  items_.push_front(std::move(item));
+  cond_.notify_all();
+  return true;
+}
+
+void InputQueue::push_upstream_eos(guint32 seqnum) {
+  std::lock_guard<std::mutex> guard(lock_);
+  upstream_eos_ = true;
+  eos_seqnum_ = seqnum;
+  Item eos(ItemKind::kEos);
+  eos.seqnum = seqnum;
+  queue_locked(std::move(eos));
 }
 
 GstFlowReturn InputQueue::flow() const {
@@ -59,6 +94,9 @@ void InputQueue::start_stream(bool source_mode, bool hold_until_playing) {
   playing_ = false;
   flow_ = GST_FLOW_OK;
   eos_sent_ = false;
+  eos_requested_ = false;
+  upstream_eos_ = false;
+  eos_seqnum_ = GST_SEQNUM_INVALID;
   items_.erase(std::remove_if(items_.begin(), items_.end(),
                               [](const Item& i) { return i.kind != ItemKind::kUtterance; }),
                items_.end());
@@ -67,7 +105,9 @@ void InputQueue::start_stream(bool source_mode, bool hold_until_playing) {
 bool InputQueue::queue_source_text(std::string text) {
   std::lock_guard<std::mutex> guard(lock_);
   if (!is_blank(text)) {
-    items_.push_front(Item(ItemKind::kUtterance, std::move(text)));
+    Item item(ItemKind::kUtterance, std::move(text));
+    item.from_text_property = true;  // a change before it starts replaces it
+    items_.push_front(std::move(item));
   } else if (items_.empty() && !hold_until_playing_) {
     return false;
   }
@@ -104,20 +144,29 @@ void InputQueue::flush_start() {
   cancel_current_locked();
 }
 
-void InputQueue::flush_stop() {
+void InputQueue::flush_stop(bool from_downstream) {
   std::lock_guard<std::mutex> guard(lock_);
   flushing_ = false;
   items_.clear();
   flow_ = GST_FLOW_OK;
   eos_sent_ = false;
-  // A source has nothing left to say after a flush but must still end its stream.
-  if (source_mode_ && source_eos_) items_.push_back(Item(ItemKind::kEos));
+  if (!from_downstream) upstream_eos_ = false;
+  // A source has nothing left to say after a flush but must still end its stream; so must a
+  // filter whose upstream already ended.
+  if ((source_mode_ && source_eos_) || (!source_mode_ && upstream_eos_)) {
+    Item eos(ItemKind::kEos);
+    eos.seqnum = eos_seqnum_;
+    items_.push_back(std::move(eos));
+  }
 }
 
 std::optional<Item> InputQueue::wait_for_item() {
   std::unique_lock<std::mutex> lock(lock_);
+  // An EOS at the head is not held: a live source sent EOS in PAUSED ends at once.
   cond_.wait(lock, [this] {
-    return flushing_ || (!items_.empty() && (!hold_until_playing_ || playing_));
+    return flushing_ ||
+           (!items_.empty() &&
+            (!hold_until_playing_ || playing_ || items_.front().kind == ItemKind::kEos));
   });
   if (flushing_) return std::nullopt;
   Item item = std::move(items_.front());
@@ -184,6 +233,7 @@ void UpstreamText::set_segment(GstEvent* event, InputQueue& queue) {
   if (segment_.format == GST_FORMAT_TIME) {
     Item item(ItemKind::kSegment);
     item.segment = segment_;
+    item.seqnum = gst_event_get_seqnum(event);
     queue.push(std::move(item));
   }
 }

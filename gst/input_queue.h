@@ -20,7 +20,8 @@
 
 namespace pockettts_gst {
 
-enum class ItemKind { kUtterance, kSegment, kGap, kEos };
+// kEvent: a serialized event from upstream (tags, a custom event...) forwarded in its place.
+enum class ItemKind { kUtterance, kSegment, kGap, kEos, kEvent };
 
 struct Item {
   ItemKind kind = ItemKind::kUtterance;
@@ -28,6 +29,9 @@ struct Item {
   GstClockTime pts = GST_CLOCK_TIME_NONE;       // kUtterance (where it starts), kGap
   GstClockTime duration = GST_CLOCK_TIME_NONE;  // kGap
   GstSegment segment;                           // kSegment
+  guint32 seqnum = GST_SEQNUM_INVALID;          // kSegment, kEos: the seqnum the event had
+  std::shared_ptr<GstEvent> event;              // kEvent
+  bool from_text_property = false;              // kUtterance: the text property changed
   uint64_t epoch = 0;                           // the cancel epoch when it was dequeued
 
   explicit Item(ItemKind k = ItemKind::kUtterance, std::string t = {})
@@ -48,6 +52,16 @@ class InputQueue {
   bool queue_spoken_text(std::string text);
   // cancel(): drops the queued utterances (events stay) and stops the current one.
   void cancel();
+  // EOS sent to a source (gst_element_send_event, a pipeline's EOS, gst-launch-1.0 -e): the
+  // utterance being spoken stops after the frame being pushed, what is queued is dropped and
+  // EOS goes out next, in PAUSED too. speak() is refused from now on.
+  void end_source_stream(guint32 seqnum);
+  // The text property changed while the stream runs (source mode): spoken next, after the
+  // utterance being spoken; replaces an earlier change not yet started. False once the
+  // stream has ended.
+  bool queue_text_change(std::string text);
+  // Upstream's EOS, after the text before it.
+  void push_upstream_eos(guint32 seqnum);
   // What the streaming task last returned: upstream's chain function returns it.
   GstFlowReturn flow() const;
   bool source_mode() const;
@@ -66,8 +80,10 @@ class InputQueue {
   void clear();
   // flush-start: drops everything and stops the current utterance.
   void flush_start();
-  // flush-stop: the stream resumes; a source that was to end its stream still does.
-  void flush_stop();
+  // flush-stop: the stream resumes; a source that was to end its stream still does, and so
+  // does a filter whose upstream had sent EOS when the flush came from downstream (upstream
+  // will not send it again).
+  void flush_stop(bool from_downstream);
 
   // --- The streaming task
   // Blocks for the next item (stamped with the current cancel epoch); none when flushing.
@@ -96,6 +112,9 @@ class InputQueue {
   std::shared_ptr<pockettts::AudioChunkStream> stream_;  // the utterance being generated
   GstFlowReturn flow_ = GST_FLOW_OK;
   bool eos_sent_ = false;
+  bool eos_requested_ = false;
+  bool upstream_eos_ = false;  // upstream sent EOS (filter mode), until it flushes
+  guint32 eos_seqnum_ = GST_SEQNUM_INVALID;  // the seqnum of the EOS that ends the stream  // end_source_stream() was called: speak() is refused
   bool source_mode_ = true;  // nothing linked upstream: speak `text`, then EOS
   bool source_eos_ = false;  // source mode ends with EOS (false: a live source awaiting speak)
 };

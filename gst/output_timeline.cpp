@@ -29,23 +29,27 @@ void OutputTimeline::start_stream() {
   gst_segment_init(&segment_, GST_FORMAT_TIME);
   need_stream_start_ = true;
   need_segment_ = true;
+  segment_seqnum_ = GST_SEQNUM_INVALID;
   discont_ = true;
   format_ = GST_AUDIO_FORMAT_UNKNOWN;
   sample_offset_ = 0;
   position_ = GST_CLOCK_TIME_NONE;
 }
 
-void OutputTimeline::restart_after_flush(bool reset_segment) {
+void OutputTimeline::restart_after_flush(bool reset_segment, guint32 seqnum) {
   if (reset_segment) gst_segment_init(&segment_, GST_FORMAT_TIME);
+  segment_seqnum_ = seqnum;
   sample_offset_ = 0;
   need_segment_ = true;
   discont_ = true;
 }
 
-void OutputTimeline::set_segment(const GstSegment& segment) {
+void OutputTimeline::set_segment(const GstSegment& segment, guint32 seqnum) {
   segment_ = segment;
+  segment_seqnum_ = seqnum;
   sample_offset_ = 0;
   need_segment_ = true;
+  discont_ = true;
 }
 
 GstClockTime OutputTimeline::position_of(guint64 samples) const {
@@ -105,7 +109,9 @@ GstFlowReturn OutputTimeline::start_output() {
     }
   }
   if (need_segment_) {
-    gst_pad_push_event(srcpad_, gst_event_new_segment(&segment_));
+    GstEvent* event = gst_event_new_segment(&segment_);
+    if (segment_seqnum_ != GST_SEQNUM_INVALID) gst_event_set_seqnum(event, segment_seqnum_);
+    gst_pad_push_event(srcpad_, event);
     need_segment_ = false;
   }
   return GST_FLOW_OK;

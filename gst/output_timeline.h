@@ -26,9 +26,11 @@ class OutputTimeline {
   void start_stream();
   // flush-stop resets running time: positions restart at the segment start, and at 0 when
   // `reset_segment` (a source has no upstream segment to come).
-  void restart_after_flush(bool reset_segment);
-  // Timed text keeps upstream's timeline: its segment replaces ours.
-  void set_segment(const GstSegment& segment);
+  // The segment sent next carries the flush's `seqnum`.
+  void restart_after_flush(bool reset_segment, guint32 seqnum);
+  // Timed text keeps upstream's timeline: its segment replaces ours, sent with upstream's
+  // `seqnum`, and the next buffer is flagged DISCONT.
+  void set_segment(const GstSegment& segment, guint32 seqnum);
 
   // stream-start, caps and segment, in that order, before the first buffer.
   GstFlowReturn start_output();
@@ -65,6 +67,7 @@ class OutputTimeline {
   GstSegment segment_;
   bool need_stream_start_ = true;
   bool need_segment_ = true;
+  guint32 segment_seqnum_ = GST_SEQNUM_INVALID;  // invalid: a seqnum of our own
   bool discont_ = true;
   GstAudioFormat format_ = GST_AUDIO_FORMAT_UNKNOWN;
   guint64 sample_offset_ = 0;  // samples pushed since the segment start

@@ -139,6 +139,8 @@ void install_properties(GObjectClass* gobject_class) {
                                    GST_PARAM_MUTABLE_READY)));
 }
 
+bool is_text_property(guint prop_id) { return prop_id == PROP_TEXT; }
+
 bool set_setting(Settings& s, guint prop_id, const GValue* value) {
   auto string_of = [value] {
     const gchar* str = g_value_get_string(value);

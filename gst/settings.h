@@ -38,5 +38,7 @@ void install_properties(GObjectClass* gobject_class);
 // not one of ours.
 bool set_setting(Settings& settings, guint prop_id, const GValue* value);
 bool get_setting(const Settings& settings, guint prop_id, GValue* value);
+// True for the `text` property's id: a change while the stream runs is spoken next.
+bool is_text_property(guint prop_id);
 
 }  // namespace pockettts_gst

@@ -170,7 +170,7 @@ void stream_next_item(gpointer element) {
   GstFlowReturn ret = GST_FLOW_OK;
   switch (item.kind) {
     case ItemKind::kSegment:
-      p.output.set_segment(item.segment);
+      p.output.set_segment(item.segment, item.seqnum);
       break;
     case ItemKind::kGap:
       ret = p.output.start_output();
@@ -182,11 +182,19 @@ void stream_next_item(gpointer element) {
     case ItemKind::kEos:
       ret = p.output.start_output();
       if (ret != GST_FLOW_OK) break;
+    {
       GST_DEBUG_OBJECT(self, "all text spoken, sending EOS");
       p.input.mark_ended_with_eos();
-      gst_pad_push_event(self->srcpad, gst_event_new_eos());
+      GstEvent* eos = gst_event_new_eos();
+      if (item.seqnum != GST_SEQNUM_INVALID) gst_event_set_seqnum(eos, item.seqnum);
+      gst_pad_push_event(self->srcpad, eos);
       gst_pad_pause_task(self->srcpad);
       return;
+    }
+    case ItemKind::kEvent:
+      ret = p.output.start_output();
+      if (ret == GST_FLOW_OK) gst_pad_push_event(self->srcpad, gst_event_ref(item.event.get()));
+      break;
     case ItemKind::kUtterance:
       ret = speak_utterance(self, item);
       break;

@@ -158,6 +158,128 @@ static GArray* samples_f32(GPtrArray* buffers) {
   return out;
 }
 
+
+/* The rules gst-validate enforces that apply to this element, checked by a probe on its
+ * source pad: stream-start, caps, segment before buffers; no buffer outside the segment or
+ * after EOS; DISCONT on the first buffer after a segment or a flush; timestamps contiguous
+ * (or, flagged DISCONT, forward); segment and EOS seqnums recorded for the test. The first
+ * violation is kept (the probe runs on the streaming thread) and checked by
+ * conformance_check(). */
+typedef struct {
+  GMutex lock;
+  gboolean stream_start, caps, segment, eos;
+  gboolean expect_discont;
+  GstSegment seg;
+  GstClockTime next_pts;
+  guint buffers, segments, eoses;
+  guint32 segment_seqnum, eos_seqnum, flush_seqnum;
+  gchar* violation;
+} Conformance;
+
+static void violate(Conformance* c, gchar* what) {
+  if (!c->violation)
+    c->violation = what;
+  else
+    g_free(what);
+}
+
+static GstPadProbeReturn conformance_probe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  Conformance* c = data;
+  (void)pad;
+  g_mutex_lock(&c->lock);
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
+    GstClockTime pts = GST_BUFFER_PTS(buf);
+    GstClockTime end = pts + GST_BUFFER_DURATION(buf);
+    gboolean discont = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT);
+    if (!c->stream_start || !c->caps || !c->segment)
+      violate(c, g_strdup_printf("buffer %u before stream-start, caps or segment", c->buffers));
+    if (c->eos) violate(c, g_strdup_printf("buffer %u after EOS", c->buffers));
+    if (!GST_CLOCK_TIME_IS_VALID(pts) || !GST_BUFFER_DURATION_IS_VALID(buf))
+      violate(c, g_strdup_printf("buffer %u without PTS or duration", c->buffers));
+    if (c->expect_discont && !discont)
+      violate(c, g_strdup_printf("buffer %u after a segment or flush is not DISCONT", c->buffers));
+    if (!discont && GST_CLOCK_TIME_IS_VALID(c->next_pts) && pts != c->next_pts)
+      violate(c, g_strdup_printf("buffer %u at %" GST_TIME_FORMAT ", expected %" GST_TIME_FORMAT,
+                                 c->buffers, GST_TIME_ARGS(pts), GST_TIME_ARGS(c->next_pts)));
+    if (discont && !c->expect_discont && GST_CLOCK_TIME_IS_VALID(c->next_pts) &&
+        pts < c->next_pts)
+      violate(c, g_strdup_printf("buffer %u goes back in time", c->buffers));
+    if (c->segment && !gst_segment_clip(&c->seg, GST_FORMAT_TIME, pts, end, NULL, NULL))
+      violate(c, g_strdup_printf("buffer %u at %" GST_TIME_FORMAT " outside the segment",
+                                 c->buffers, GST_TIME_ARGS(pts)));
+    c->expect_discont = FALSE;
+    c->next_pts = end;
+    c->buffers++;
+  } else if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_EVENT_BOTH) {
+    GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+    switch (GST_EVENT_TYPE(event)) {
+      case GST_EVENT_STREAM_START:
+        if (c->caps || c->segment) violate(c, g_strdup("stream-start after caps or segment"));
+        c->stream_start = TRUE;
+        break;
+      case GST_EVENT_CAPS:
+        if (!c->stream_start) violate(c, g_strdup("caps before stream-start"));
+        c->caps = TRUE;
+        break;
+      case GST_EVENT_SEGMENT:
+        if (!c->caps) violate(c, g_strdup("segment before caps"));
+        if (c->eos) violate(c, g_strdup("segment after EOS"));
+        gst_event_copy_segment(event, &c->seg);
+        if (c->seg.format != GST_FORMAT_TIME) violate(c, g_strdup("segment not in TIME"));
+        c->segment = TRUE;
+        c->expect_discont = TRUE;
+        c->next_pts = GST_CLOCK_TIME_NONE;
+        c->segment_seqnum = gst_event_get_seqnum(event);
+        c->segments++;
+        break;
+      case GST_EVENT_GAP:
+        if (!c->segment) violate(c, g_strdup("gap before segment"));
+        break;
+      case GST_EVENT_EOS:
+        if (c->eos) violate(c, g_strdup("two EOS without a flush"));
+        if (!c->stream_start) violate(c, g_strdup("EOS before stream-start"));
+        c->eos = TRUE;
+        c->eos_seqnum = gst_event_get_seqnum(event);
+        c->eoses++;
+        break;
+      case GST_EVENT_FLUSH_STOP:
+        c->eos = FALSE;
+        c->segment = FALSE;
+        c->flush_seqnum = gst_event_get_seqnum(event);
+        break;
+      default:
+        break;
+    }
+  }
+  g_mutex_unlock(&c->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static Conformance* conformance_watch(GstElement* tts) {
+  Conformance* c = g_new0(Conformance, 1);
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  g_mutex_init(&c->lock);
+  gst_segment_init(&c->seg, GST_FORMAT_TIME);
+  c->next_pts = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe(src,
+                    GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+                        GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+                    conformance_probe, c, NULL);
+  gst_object_unref(src);
+  return c;
+}
+
+/* After EOS: no violation, and the stream did end. Frees `c` (detach the element first:
+ * teardown the harness or stop the pipeline). */
+static void conformance_check(Conformance* c) {
+  fail_unless(c->violation == NULL, "conformance: %s", c->violation);
+  fail_unless(c->eos, "conformance: the stream did not end with EOS");
+  fail_unless(c->buffers > 0, "conformance: no buffer");
+  g_mutex_clear(&c->lock);
+  g_free(c);
+}
+
 GST_START_TEST(test_caps_f32le_preferred) {
   GstHarness* h = source_harness(make_tts("Hello world."));
   GPtrArray* buffers = pull_all(h);
@@ -931,6 +1053,255 @@ GST_START_TEST(test_live_speak) {
 }
 GST_END_TEST
 
+
+static GstPadProbeReturn eos_on_second_buffer(GstPad* pad, GstPadProbeInfo* info,
+                                              gpointer user_data) {
+  guint* count = user_data;
+  (void)info;
+  if (++*count == 2)
+    fail_unless(gst_element_send_event(GST_ELEMENT(GST_PAD_PARENT(pad)), gst_event_new_eos()));
+  return GST_PAD_PROBE_OK;
+}
+
+/* EOS sent to a source ends its stream after the frame being pushed, live or not; speak()
+ * is refused afterwards. */
+static void check_eos_event_ends_source(gboolean live) {
+  GstElement* tts = make_tts(
+      "A long utterance that the application stops after two frames by sending EOS "
+      "to the element, as gst-launch-1.0 -e does on Ctrl-C.");
+  GstBus* bus = attach_bus(tts);
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  GstHarness* h;
+  GPtrArray *buffers, *all, *ends;
+  guint count = 0, speech = 0;
+  gboolean queued = TRUE, cancelled = FALSE;
+
+  /* Before PAUSED there is no stream to end. */
+  fail_if(gst_element_send_event(tts, gst_event_new_eos()));
+  fail_unless(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  g_object_set(tts, "is-live", live, NULL);
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, eos_on_second_buffer, &count, NULL);
+  h = source_harness(tts);
+  buffers = pull_all(h);
+  for (guint i = 0; i < buffers->len; i++) {
+    if (!GST_BUFFER_FLAG_IS_SET(g_ptr_array_index(buffers, i), GST_BUFFER_FLAG_GAP)) speech++;
+  }
+  /* The EOS came while the second buffer was being pushed: it is the last one. */
+  fail_unless_equals_int(buffers->len, 2);
+  fail_unless(speech >= 1);
+  all = collect_messages(bus);
+  ends = named(all, "pockettts-utterance-end");
+  fail_unless_equals_int(ends->len, 1);
+  fail_unless(gst_structure_get_boolean(g_ptr_array_index(ends, 0), "cancelled", &cancelled));
+  fail_unless(cancelled);
+  g_signal_emit_by_name(tts, "speak", "Too late.", &queued);
+  fail_if(queued);
+
+  g_ptr_array_unref(ends);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  gst_object_unref(src);
+  gst_object_unref(bus);
+}
+
+GST_START_TEST(test_eos_event_ends_source) { check_eos_event_ends_source(FALSE); }
+GST_END_TEST
+
+GST_START_TEST(test_eos_event_ends_live_source) { check_eos_event_ends_source(TRUE); }
+GST_END_TEST
+
+/* A pipeline's EOS reaches a live source that waits for speak(), and a source that speaks:
+ * the pipeline posts EOS (gst-launch-1.0 -e relies on it). */
+GST_START_TEST(test_pipeline_eos_event) {
+  for (int live = 0; live < 2; live++) {
+    gchar* launch = g_strdup_printf(
+        "pockettts name=tts model=%s voice=%s temperature=0 is-live=%s text=\"%s\" ! "
+        "fakesink sync=false",
+        model_path, voice_path, live ? "true" : "false",
+        live ? "" : "A long utterance that the pipeline's EOS stops.");
+    GstElement* pipeline = gst_parse_launch(launch, NULL);
+    GstBus* bus = gst_element_get_bus(pipeline);
+    GstMessage* msg;
+    fail_unless(pipeline != NULL);
+    fail_unless(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+    fail_unless(gst_element_get_state(pipeline, NULL, NULL, 60 * GST_SECOND) !=
+                GST_STATE_CHANGE_FAILURE);
+    fail_unless(gst_element_send_event(pipeline, gst_event_new_eos()));
+    msg = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless(msg != NULL, "no EOS after the pipeline's EOS event");
+    fail_unless_equals_int(GST_MESSAGE_TYPE(msg), GST_MESSAGE_EOS);
+    gst_message_unref(msg);
+    gst_element_set_state(pipeline, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipeline);
+    g_free(launch);
+  }
+}
+GST_END_TEST
+
+/* Fed from upstream the element is not a source: a pipeline's EOS goes to upstream's source. */
+GST_START_TEST(test_source_flag_follows_link) {
+  GstElement* tts = make_tts(NULL);
+  GstElement* src = gst_element_factory_make("fakesrc", NULL);
+  GstElement* bin = gst_bin_new(NULL);
+  gst_bin_add_many(GST_BIN(bin), src, tts, NULL);
+  fail_unless(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  fail_unless(gst_element_link_pads(src, "src", tts, "sink"));
+  fail_if(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  gst_element_unlink(src, tts);
+  fail_unless(GST_OBJECT_FLAG_IS_SET(tts, GST_ELEMENT_FLAG_SOURCE));
+  gst_object_unref(bin);
+}
+GST_END_TEST
+
+static GstPadProbeReturn change_text_on_first_buffer(GstPad* pad, GstPadProbeInfo* info,
+                                                     gpointer user_data) {
+  (void)info;
+  g_object_set(GST_PAD_PARENT(pad), "text", (const gchar*)user_data, NULL);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* `text` set while PLAYING is the next utterance, live or not; the stream then ends. */
+static void check_text_change_while_playing(gboolean live) {
+  GstElement* tts = make_tts("The first text.");
+  GstBus* bus = attach_bus(tts);
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  Conformance* c = conformance_watch(tts);
+  GstHarness* h;
+  GPtrArray *buffers, *all, *starts;
+
+  g_object_set(tts, "is-live", live, NULL);
+  gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, change_text_on_first_buffer,
+                    (gpointer) "The changed text.", NULL);
+  h = source_harness(tts);
+  buffers = pull_all(h);
+  all = collect_messages(bus);
+  starts = named(all, "pockettts-utterance-start");
+  fail_unless_equals_int(starts->len, 2);
+  fail_unless_equals_string(text_field(starts, 0), "The first text.");
+  fail_unless_equals_string(text_field(starts, 1), "The changed text.");
+  g_ptr_array_unref(starts);
+  g_ptr_array_unref(all);
+  g_ptr_array_unref(buffers);
+  gst_object_unref(src);
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
+  conformance_check(c);
+}
+
+GST_START_TEST(test_text_change_while_playing) { check_text_change_while_playing(FALSE); }
+GST_END_TEST
+
+GST_START_TEST(test_text_change_while_playing_live) { check_text_change_while_playing(TRUE); }
+GST_END_TEST
+
+/* Filter mode: the segment and EOS sent downstream carry upstream's seqnums; upstream's tags
+ * reach downstream; a new segment without a flush makes the next buffer DISCONT. */
+GST_START_TEST(test_filter_seqnums_tags_discont) {
+  GstElement* tts = make_tts(NULL);
+  Conformance* c = conformance_watch(tts);
+  GstHarness* h = filter_harness(tts, "utf8");
+  GstSegment segment;
+  GstEvent *seg1, *seg2, *eos, *event;
+  guint32 seg2_seqnum, eos_seqnum;
+  gboolean tag_seen = FALSE;
+  GPtrArray* buffers;
+  guint discont = 0;
+
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  seg1 = gst_event_new_segment(&segment);
+  fail_unless(gst_harness_push_event(h, seg1));
+  fail_unless(gst_harness_push_event(
+      h, gst_event_new_tag(gst_tag_list_new(GST_TAG_LANGUAGE_CODE, "en", NULL))));
+  gst_harness_push(h, text_buffer("First.", 0, GST_SECOND));
+  segment.base = 5 * GST_SECOND;
+  seg2 = gst_event_new_segment(&segment);
+  seg2_seqnum = gst_event_get_seqnum(seg2);
+  fail_unless(gst_harness_push_event(h, seg2));
+  gst_harness_push(h, text_buffer("Second.", 0, GST_SECOND));
+  eos = gst_event_new_eos();
+  eos_seqnum = gst_event_get_seqnum(eos);
+  fail_unless(gst_harness_push_event(h, eos));
+  buffers = pull_all(h);
+
+  for (guint i = 0; i < buffers->len; i++)
+    discont += GST_BUFFER_FLAG_IS_SET(g_ptr_array_index(buffers, i), GST_BUFFER_FLAG_DISCONT);
+  /* The first buffer, and the first after the second segment. */
+  fail_unless_equals_int(discont, 2);
+  while ((event = gst_harness_try_pull_event(h))) {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_TAG) {
+      GstTagList* tags;
+      gchar* code = NULL;
+      gst_event_parse_tag(event, &tags);
+      if (gst_tag_list_get_string(tags, GST_TAG_LANGUAGE_CODE, &code))
+        tag_seen = g_strcmp0(code, "en") == 0;
+      g_free(code);
+    }
+    gst_event_unref(event);
+  }
+  fail_unless(tag_seen, "upstream's tags did not reach downstream");
+  fail_unless_equals_int(c->segment_seqnum, seg2_seqnum);
+  fail_unless_equals_int(c->eos_seqnum, eos_seqnum);
+  g_ptr_array_unref(buffers);
+  gst_harness_teardown(h);
+  conformance_check(c);
+}
+GST_END_TEST
+
+/* Filter mode answers the latency query with upstream's latency plus its own. */
+GST_START_TEST(test_filter_latency_forwarded) {
+  GstElement* tts = make_tts(NULL);
+  GstHarness* h = filter_harness(tts, "utf8");
+  GstQuery* query = gst_query_new_latency();
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+
+  gst_harness_set_upstream_latency(h, 300 * GST_MSECOND);
+  fail_unless(gst_pad_query(src, query));
+  gst_query_parse_latency(query, &live, &min, &max);
+  fail_unless(live, "a live upstream's latency was lost");
+  fail_unless(min > 300 * GST_MSECOND);
+  gst_query_unref(query);
+  gst_object_unref(src);
+  gst_harness_teardown(h);
+}
+GST_END_TEST
+
+/* A flush from downstream in filter mode after upstream's EOS: the stream still ends. */
+GST_START_TEST(test_downstream_flush_keeps_upstream_eos) {
+  GstElement* tts = make_tts(NULL);
+  GstPad* src = gst_element_get_static_pad(tts, "src");
+  gint count = 0;
+  gulong probe = gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_BUFFER, hold_second_buffer_until_flush,
+                                   &count, NULL);
+  GstHarness* h = filter_harness(tts, "utf8");
+  GstBuffer* buf;
+  gboolean eos = FALSE;
+  GstEvent* event;
+
+  gst_harness_push(h, text_buffer("A long utterance that is being spoken when the flush "
+                                  "arrives from downstream.",
+                                  0, GST_CLOCK_TIME_NONE));
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  buf = gst_harness_pull(h);
+  fail_unless(buf != NULL);
+  gst_buffer_unref(buf);
+  fail_unless(gst_harness_push_upstream_event(h, gst_event_new_flush_start()));
+  fail_unless(gst_harness_push_upstream_event(h, gst_event_new_flush_stop(TRUE)));
+  gst_pad_remove_probe(src, probe);
+  gst_object_unref(src);
+  while (gst_harness_pull_until_eos(h, &buf) && buf) gst_buffer_unref(buf);
+  while ((event = gst_harness_try_pull_event(h))) {
+    eos |= GST_EVENT_TYPE(event) == GST_EVENT_EOS;
+    gst_event_unref(event);
+  }
+  fail_unless(eos, "upstream's EOS was lost in the flush");
+  gst_harness_teardown(h);
+}
+GST_END_TEST
+
 static Suite* pockettts_suite(void) {
   Suite* s = suite_create("pockettts");
   TCase* tc = tcase_create("general");
@@ -958,6 +1329,15 @@ static Suite* pockettts_suite(void) {
   tcase_add_test(tc, test_latency_query);
   tcase_add_test(tc, test_rtp_l16_loopback);
   tcase_add_test(tc, test_live_speak);
+  tcase_add_test(tc, test_eos_event_ends_source);
+  tcase_add_test(tc, test_eos_event_ends_live_source);
+  tcase_add_test(tc, test_pipeline_eos_event);
+  tcase_add_test(tc, test_source_flag_follows_link);
+  tcase_add_test(tc, test_text_change_while_playing);
+  tcase_add_test(tc, test_text_change_while_playing_live);
+  tcase_add_test(tc, test_filter_seqnums_tags_discont);
+  tcase_add_test(tc, test_filter_latency_forwarded);
+  tcase_add_test(tc, test_downstream_flush_keeps_upstream_eos);
   return s;
 }
 
