@@ -64,11 +64,16 @@ FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& s
   return std::move(me.result);
 }
 
+void StreamScheduler::set_gather_wait(std::chrono::microseconds wait) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  gather_wait_ = wait;
+}
+
 void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
   running_ = true;
   const size_t max_rows = kMaxBatch;
   // Let the active streams that are between two steps join (see the header).
-  changed_.wait_for(lock, kGatherWait,
+  changed_.wait_for(lock, gather_wait_,
                     [&] { return queue_.size() >= std::min(active_, max_rows); });
   batch_.clear();
   requests_.clear();

@@ -77,6 +77,10 @@ class StreamScheduler {
   // stream generates or decodes, else 1. For a kernels::ComputeScope.
   int idle_cores() const;
 
+  // For tests: how long a batch waits for the active streams (default kGatherWait). A test that
+  // asserts batching lengthens it, so that a loaded machine cannot split every batch.
+  void set_gather_wait(std::chrono::microseconds wait);
+
   // For tests and the benchmark: batches run and rows stepped so far.
   size_t batches_run() const;
   size_t rows_run() const;
@@ -102,6 +106,7 @@ class StreamScheduler {
   size_t active_ = 0;
   size_t decoding_ = 0;
   size_t batches_ = 0, rows_ = 0;
+  std::chrono::microseconds gather_wait_ = kGatherWait;
   // Used by the thread running a batch only (running_): kept from batch to batch, so the
   // steady state allocates nothing here.
   FlowStepWorkspace workspace_;
