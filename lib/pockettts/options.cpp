@@ -1,3 +1,6 @@
+#include <cmath>
+#include <string>
+
 #include <pockettts/error.h>
 #include <pockettts/options.h>
 
@@ -23,11 +26,19 @@ Precision parse_precision(const std::string& name) {
 }
 
 void validate(const SamplingOptions& s) {
-  if (s.temp < 0) throw Error(ErrorCode::kInvalidArgument, "temperature must not be negative");
+  // Written so that NaN fails too (every comparison with it is false).
+  if (!(s.temp >= 0) || !std::isfinite(s.temp)) {
+    throw Error(ErrorCode::kInvalidArgument,
+                "temperature must not be negative (and must be a finite number), not " +
+                    std::to_string(s.temp));
+  }
+  if (std::isnan(s.eos_threshold)) {
+    throw Error(ErrorCode::kInvalidArgument, "eos_threshold must be a number, not NaN");
+  }
   if (s.lsd_decode_steps < 1) {
     throw Error(ErrorCode::kInvalidArgument, "lsd_decode_steps must be at least 1");
   }
-  if (s.noise_clamp && *s.noise_clamp <= 0) {
+  if (s.noise_clamp && !(*s.noise_clamp > 0)) {
     throw Error(ErrorCode::kInvalidArgument, "noise_clamp must be positive when set");
   }
 }

@@ -214,5 +214,39 @@ expect_error "bad sample format" 2 "invalid value 's24' for --sample-format" \
 expect_error "unknown command" 2 "unknown command 'speak'" "$cli" speak
 expect_error "missing arguments" 2 "'export-voice' needs AUDIO EXPORT" "$cli" export-voice x.wav
 
+# --- the bad-input matrix (docs/reliability.md): exit 1, exactly one line on stderr ---------
+# expect_one_line NAME PATTERN COMMAND...: as expect_error with code 1, and stderr one line.
+expect_one_line() {
+  local name=$1 pattern=$2
+  shift 2
+  expect_error "$name" 1 "$pattern" "$@"
+  local lines
+  lines=$(wc -l <"$tmp/stderr")
+  [ "$lines" -eq 1 ] || fail "$name: one line on stderr" "$lines lines:" "$(cat "$tmp/stderr")"
+}
+bad=$tmp/bad
+mkdir -p "$bad"
+sed "s#num_heads: 4#num_heads: 5#; s#tokenizer.model#$tiny/tokenizer.model#; \
+     s#weights.safetensors#$tiny/weights.safetensors#" "$config" >"$bad/heads.yaml"
+expect_one_line "config with 5 heads on a width of 64" \
+  "^pockettts: error: key 'flow_lm.transformer.num_heads' in .*heads.yaml is 5: it must divide" \
+  "$cli" generate --config "$bad/heads.yaml" --voice "$voice_wav" --text hi -o "$tmp/x.wav" -q
+printf 'not: [yaml' >"$bad/notyaml.yaml"
+expect_one_line "config that is not YAML" "^pockettts: error: cannot parse .*notyaml.yaml as YAML" \
+  "$cli" check-model --config "$bad/notyaml.yaml" -q
+: >"$bad/empty.safetensors"
+expect_one_line "empty voice file" \
+  "^pockettts: error: invalid safetensors file '.*empty.safetensors': the file has 0 bytes" \
+  gen --voice "$bad/empty.safetensors" --text hi -o "$tmp/x.wav" -q
+head -c 3000 /dev/urandom >"$bad/noise.wav"
+expect_one_line "voice that is not audio" "^pockettts: error: cannot decode audio from .*noise.wav" \
+  gen --voice "$bad/noise.wav" --text hi -o "$tmp/x.wav" -q
+expect_one_line "invalid UTF-8 text" "^pockettts: error: text is not valid UTF-8" \
+  gen --voice "$voice_wav" --text $'caf\xc3' -o "$tmp/x.wav" -q
+# Out-of-range option values are usage errors: exit 2, the problem and a hint to --help.
+expect_error "temperature out of range" 2 "invalid value '-1' for --temperature: must be between" \
+  "$cli" generate --config "$config" --temperature -1 --voice "$voice_wav" --text hi \
+  -o "$tmp/x.wav" -q
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

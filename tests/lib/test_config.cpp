@@ -460,6 +460,129 @@ START_TEST(test_each_pack_has_its_voices) {
 }
 END_TEST
 
+// The bad-input matrix for configs (docs/reliability.md): each number the model derives a size
+// from, wrong in one way, gives exactly this error before anything is built.
+struct BadValue {
+  const char* from;
+  const char* to;
+  ErrorCode code;
+  const char* message;
+};
+
+const BadValue kBadValues[] = {
+    {"    num_heads: 4\n", "    num_heads: 5\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.num_heads' in /x/config.yaml is 5: it must divide "
+     "flow_lm.transformer.d_model (64): each attention head takes an equal part of the width"},
+    {"    num_heads: 4\n", "    num_heads: 64\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.num_heads' in /x/config.yaml is 64: the head width "
+     "flow_lm.transformer.d_model / num_heads = 1 must be even (rotary embeddings turn the "
+     "dimensions in pairs)"},
+    {"    num_heads: 4\n", "    num_heads: 0\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.num_heads' in /x/config.yaml is 0: it must be at least 1"},
+    {"    num_heads: 2\n", "    num_heads: 3\n", ErrorCode::kInvalidData,
+     "key 'mimi.transformer.num_heads' in /x/config.yaml is 3: it must divide "
+     "mimi.transformer.d_model (32): each attention head takes an equal part of the width"},
+    {"    d_model: 64\n", "    d_model: -64\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.d_model' in /x/config.yaml is -64: it must be at least 1"},
+    {"    d_model: 64\n", "    d_model: 2000000\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.d_model' in /x/config.yaml is 2000000: it must be at most 1048576 "
+     "(larger is no model this library runs)"},
+    {"    hidden_scale: 4\n", "    hidden_scale: 100000\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.hidden_scale' in /x/config.yaml is 100000: it must be at most "
+     "16384 (larger is no model this library runs)"},
+    {"    num_layers: 2\n", "    num_layers: 0\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.num_layers' in /x/config.yaml is 0: it must be at least 1"},
+    {"    max_period: 10000\n", "    max_period: 0\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.transformer.max_period' in /x/config.yaml is 0: it must be at least 1"},
+    {"    depth: 2\n", "    depth: 0\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.flow.depth' in /x/config.yaml is 0: it must be at least 1"},
+    {"    dim: 32\n", "    dim: -1\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.flow.dim' in /x/config.yaml is -1: it must be at least 1"},
+    {"    n_bins: 400\n", "    n_bins: 0\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.lookup_table.n_bins' in /x/config.yaml is 0: it must be at least 1"},
+    {"    dim: 64\n", "    dim: 48\n", ErrorCode::kInvalidData,
+     "key 'flow_lm.lookup_table.dim' in /x/config.yaml is 48: it must equal "
+     "flow_lm.transformer.d_model (64): the text embeddings are the transformer's input"},
+    {"  sample_rate: 24000\n", "  sample_rate: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.sample_rate' in /x/config.yaml is 0: it must be at least 1"},
+    {"  channels: 1\n", "  channels: 2\n", ErrorCode::kUnsupported,
+     "key 'mimi.channels' in /x/config.yaml is 2: only mono models (1 channel) are supported"},
+    {"  frame_rate: 12.5\n", "  frame_rate: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.frame_rate' in /x/config.yaml is 0: it must be a finite number of at least "
+     "0.001"},
+    {"  frame_rate: 12.5\n", "  frame_rate: .nan\n", ErrorCode::kInvalidData,
+     "key 'mimi.frame_rate' in /x/config.yaml is nan: it must be a finite number of at least "
+     "0.001"},
+    {"  frame_rate: 12.5\n", "  frame_rate: 7\n", ErrorCode::kInvalidData,
+     "key 'mimi.frame_rate' in /x/config.yaml is 7: mimi.sample_rate / frame_rate = 3428.571429 "
+     "must be a whole number of samples per frame"},
+    {"  frame_rate: 12.5\n", "  frame_rate: 16\n", ErrorCode::kInvalidData,
+     "key 'mimi.frame_rate' in /x/config.yaml is 16: a frame of 1500 samples must be a whole "
+     "number of encoder steps of 120 samples (the product of mimi.seanet.ratios)"},
+    {"    ratios:\n    - 6\n    - 5\n    - 4\n", "    ratios: []\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.ratios' in /x/config.yaml is 0: the number of ratios must be between 1 "
+     "and 16"},
+    {"    - 5\n", "    - 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.ratios[1]' in /x/config.yaml is 0: it must be at least 1"},
+    {"    kernel_size: 7\n", "    kernel_size: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.kernel_size' in /x/config.yaml is 0: it must be at least 1"},
+    {"    compress: 2\n", "    compress: 5\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.compress' in /x/config.yaml is 5: it must be at most 4 (larger is no "
+     "model this library runs)"},
+    {"    dilation_base: 2\n", "    dilation_base: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.dilation_base' in /x/config.yaml is 0: it must be at least 1"},
+    {"    n_residual_layers: 1\n", "    n_residual_layers: -1\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.n_residual_layers' in /x/config.yaml is -1: it must be at least 0"},
+    {"    pad_mode: constant\n", "    pad_mode: reflect\n", ErrorCode::kInvalidData,
+     "key 'mimi.seanet.pad_mode' in /x/config.yaml is 'reflect': it must be 'constant' or "
+     "'replicate'"},
+    {"    context: 250\n", "    context: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.transformer.context' in /x/config.yaml is 0: it must be at least 1"},
+    {"    layer_scale: 0.01\n", "    layer_scale: .inf\n", ErrorCode::kInvalidData,
+     "key 'mimi.transformer.layer_scale' in /x/config.yaml is inf: it must be a finite number"},
+    {"    dim_feedforward: 64\n", "    dim_feedforward: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.transformer.dim_feedforward' in /x/config.yaml is 0: it must be at least 1"},
+    {"    dimension: 8\n", "    dimension: 0\n", ErrorCode::kInvalidData,
+     "key 'mimi.quantizer.dimension' in /x/config.yaml is 0: it must be at least 1"},
+};
+
+START_TEST(test_bad_derived_size_is_refused_exactly) {
+  const BadValue& bad = kBadValues[_i];
+  const std::string message = parse_error(tiny_config_with(bad.from, bad.to), bad.code);
+  ASSERT_STR_EQ(message, bad.message);
+}
+END_TEST
+
+// The crash of issue 15: 5 heads on a width of 96 loaded, then corrupted the heap.
+START_TEST(test_heads_not_dividing_the_width_is_refused_at_load) {
+  const std::string dir = make_temp_dir();
+  std::string text = tiny_config_with("    d_model: 64\n", "    d_model: 96\n");
+  text.replace(text.find("    num_heads: 4\n"), 17, "    num_heads: 5\n");
+  text.replace(text.find("    dim: 64\n"), 12, "    dim: 96\n");
+  write_bytes(dir + "/config.yaml", text);
+  try {
+    pockettts::load_config(dir + "/config.yaml");
+    ck_abort_msg("the config was accepted");
+  } catch (const Error& e) {
+    ck_assert_int_eq(static_cast<int>(e.code()), static_cast<int>(ErrorCode::kInvalidData));
+    ASSERT_STR_EQ(e.what(), "key 'flow_lm.transformer.num_heads' in " + dir +
+                                "/config.yaml is 5: it must divide flow_lm.transformer.d_model "
+                                "(96): each attention head takes an equal part of the width");
+  }
+}
+END_TEST
+
+// Every shipped config passes the checks (they are loaded by test_every_pack_... too).
+START_TEST(test_shipped_and_test_configs_pass_the_checks) {
+  for (const char* path : {"tiny/config.yaml", "tiny/config_bf16.yaml", "tiny-v2/config.yaml",
+                           "tiny-v2/config_bf16.yaml", "tiny-v2/config_keepsemi.yaml",
+                           "tiny-v2/config_norec.yaml"}) {
+    pockettts::load_config(data_path(path));
+  }
+  for (const auto& pack : pockettts::model_packs()) pockettts::load_config(pack.id);
+}
+END_TEST
+
 int main() {
   Suite* suite = suite_create("config");
   TCase* load = tcase_create("load");
@@ -481,6 +604,10 @@ int main() {
   tcase_add_test(errors, test_missing_key_is_named_with_its_path);
   tcase_add_test(errors, test_wrong_type_is_named_with_its_path);
   tcase_add_test(errors, test_invalid_yaml_is_invalid_data);
+  tcase_add_loop_test(errors, test_bad_derived_size_is_refused_exactly, 0,
+                      static_cast<int>(sizeof(kBadValues) / sizeof(kBadValues[0])));
+  tcase_add_test(errors, test_heads_not_dividing_the_width_is_refused_at_load);
+  tcase_add_test(errors, test_shipped_and_test_configs_pass_the_checks);
   suite_add_tcase(suite, errors);
   TCase* v2 = tcase_create("schema_9514983");
   tcase_add_test(v2, test_tiny_v2_config_reads_the_9514983_keys);

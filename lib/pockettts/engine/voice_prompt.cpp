@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
+
 #include <pockettts/audio_decoder.h>
 #include <pockettts/model_packs.h>
 #include <pockettts/voices.h>
@@ -35,6 +37,13 @@ at::Tensor audio_to_tensor(const Audio& audio) {
     throw Error(ErrorCode::kInvalidArgument, "the voice prompt audio is empty");
   }
   check_whole_frames(audio);
+  for (size_t i = 0; i < audio.samples.size(); ++i) {
+    if (!std::isfinite(audio.samples[i])) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "the voice prompt audio holds NaN or an infinite value at sample " +
+                      std::to_string(i) + ": give finite samples (-1 to 1)");
+    }
+  }
   at::Tensor samples =
       at::from_blob(const_cast<float*>(audio.samples.data()),
                     {audio.channels, static_cast<int64_t>(audio.frames())}, at::kFloat)

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include <pockettts/error.h>
+#include "formats/config_validation.h"
 
 namespace fs = std::filesystem;
 
@@ -352,6 +353,7 @@ Config parse_config(const std::string& yaml_text, const std::string& base_dir,
   top.finish();
   config.schema = schema_of(root);
   config.source = source;
+  validate_config(config);
   return config;
 }
 

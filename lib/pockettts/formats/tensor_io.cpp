@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <cstring>
 
 #include <pockettts/error.h>
@@ -36,6 +37,17 @@ at::Tensor tensor_as_float(const std::shared_ptr<const SafetensorsFile>& file,
                                                " has dtype " + dtype_name(info.dtype) +
                                                ", expected a floating-point type");
   }
+}
+
+int64_t first_non_finite(const at::Tensor& tensor) {
+  if (!at::isFloatingType(tensor.scalar_type())) return -1;
+  const at::Tensor t = tensor.to(at::kFloat).contiguous();
+  const float* p = t.data_ptr<float>();
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(p[i])) return i;
+  }
+  return -1;
 }
 
 std::map<std::string, at::Tensor> load_tensors(const std::string& path) {

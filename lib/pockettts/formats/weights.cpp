@@ -76,7 +76,16 @@ at::Tensor Weights::take(const std::string& name, const std::vector<int64_t>& sh
                                              shape_string(shape));
   }
   taken_.insert(name);
-  return tensor_as_float(file_, *info);
+  at::Tensor tensor = tensor_as_float(file_, *info);
+  const int64_t bad = first_non_finite(tensor);
+  if (bad >= 0) {
+    const float value = tensor.reshape({-1})[bad].item<float>();
+    throw Error(ErrorCode::kInvalidData, "tensor '" + name + "' in " + path() + " holds " +
+                                             (std::isnan(value) ? "NaN" : "an infinite value") +
+                                             " at element " + std::to_string(bad) +
+                                             ": the weights file is corrupt");
+  }
+  return tensor;
 }
 
 void release_pages(const at::Tensor& tensor) {

@@ -21,6 +21,21 @@ std::string shape_string(at::IntArrayRef shape) {
   return s + "]";
 }
 
+// Voice tensors are floating point and finite (past a state's end aside, which is never read).
+void check_values(const std::string& path, const std::string& name, const at::Tensor& t) {
+  if (!at::isFloatingType(t.scalar_type())) {
+    throw Error(ErrorCode::kInvalidData, "voice file " + path + ": '" + name + "' holds integers (" +
+                                             std::string(c10::toString(t.scalar_type())) +
+                                             "), not floating-point values");
+  }
+  const int64_t bad = first_non_finite(t);
+  if (bad >= 0) {
+    throw Error(ErrorCode::kInvalidData, "voice file " + path + ": '" + name +
+                                             "' holds NaN or an infinite value at element " +
+                                             std::to_string(bad) + ": the file is corrupt");
+  }
+}
+
 }  // namespace
 
 VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm) {
@@ -41,6 +56,7 @@ VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm) {
                                                " but this model needs [1, frames, " +
                                                std::to_string(d_model) + "]" + made_for);
     }
+    check_values(path, "audio_prompt", p);
     voice.audio_prompt = p.to(at::kFloat).contiguous();
     return voice;
   }
@@ -110,7 +126,9 @@ VoiceFile read_voice_file(const std::string& path, const FlowLm& flow_lm) {
     }
     length = n;
     // Positions past the state's end are never read (the reference leaves NaN there).
-    voice.state.layers.push_back({c.narrow(2, 0, n).to(at::kFloat).contiguous(), n});
+    const at::Tensor used = c.narrow(2, 0, n);
+    check_values(path, key + "/cache", used);
+    voice.state.layers.push_back({used.to(at::kFloat).contiguous(), n});
   }
   voice.has_state = true;
   return voice;
