@@ -139,6 +139,15 @@ const OptionSpec kQuietOption = {"quiet", "-q", nullptr,
 const OptionSpec kTruncateOption = {"truncate", "-tr", nullptr,
                                     "use only the first 30 seconds of the voice audio"};
 const OptionSpec kHelpOption = {"help", "-h", nullptr, "show this help and exit"};
+// The sampling options generate and serve share.
+const OptionSpec kTemperatureOption = {"temperature", nullptr, "T",
+                                       "sampling temperature, 0 = deterministic (default: 0.7)"};
+const OptionSpec kLsdDecodeStepsOption = {"lsd-decode-steps", nullptr, "N",
+                                          "flow decoding steps per frame (default: 1)"};
+const OptionSpec kNoiseClampOption = {"noise-clamp", nullptr, "X",
+                                      "clamp the sampling noise to +/-X (default: none)"};
+const OptionSpec kEosThresholdOption = {
+    "eos-threshold", nullptr, "X", "end-of-speech logit threshold, higher ends later (default: -4.0)"};
 
 // ---------------------------------------------------------------------------------------
 // Command-line parsing
@@ -733,11 +742,10 @@ const std::vector<Command>& commands() {
            {"voice", nullptr, "VOICE", voice_help.c_str()},
            kConfigOption,
            kLanguageOption,
-           {"temperature", nullptr, "T", "sampling temperature, 0 = deterministic (default: 0.7)"},
-           {"lsd-decode-steps", nullptr, "N", "flow decoding steps per frame (default: 1)"},
-           {"noise-clamp", nullptr, "X", "clamp the sampling noise to +/-X (default: none)"},
-           {"eos-threshold", nullptr, "X",
-            "end-of-speech logit threshold, higher ends later (default: -4.0)"},
+           kTemperatureOption,
+           kLsdDecodeStepsOption,
+           kNoiseClampOption,
+           kEosThresholdOption,
            {"frames-after-eos", nullptr, "N",
             "frames (80 ms each) to generate after the end of speech (default: guessed from "
             "the text)"},
@@ -791,11 +799,10 @@ const std::vector<Command>& commands() {
            {"random-weights", nullptr, "SEED",
             "benchmarks only: random weights in the config's architecture instead of its "
             "weights file (the speech is noise; scripts/serve-load measures such a server)"},
-           {"temperature", nullptr, "T", "sampling temperature, 0 = deterministic (default: 0.7)"},
-           {"lsd-decode-steps", nullptr, "N", "flow decoding steps per frame (default: 1)"},
-           {"noise-clamp", nullptr, "X", "clamp the sampling noise to +/-X (default: none)"},
-           {"eos-threshold", nullptr, "X",
-            "end-of-speech logit threshold, higher ends later (default: -4.0)"},
+           kTemperatureOption,
+           kLsdDecodeStepsOption,
+           kNoiseClampOption,
+           kEosThresholdOption,
            {"frames-after-eos", nullptr, "N",
             "frames (80 ms each) to generate after the end of speech (default: guessed)"},
            {"max-tokens", nullptr, "N", "longest text chunk in tokens (default: 50)"},

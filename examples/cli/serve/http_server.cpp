@@ -78,6 +78,14 @@ void reply(SoupServerMessage* message, int status, const char* content_type,
                                    body.size());
 }
 
+// An endpoint's error answer, counted in the metrics under that endpoint.
+void reply_error(SoupServerMessage* message, ServerContext& context, const std::string& endpoint,
+                 ErrorShape shape, int status, const std::string& text,
+                 const std::string& param = "") {
+  reply(message, status, "application/json", error_body(shape, status, text, param));
+  context.metrics.count_request(endpoint, status);
+}
+
 std::string request_body(SoupServerMessage* message) {
   GBytes* bytes = soup_message_body_flatten(soup_server_message_get_request_body(message));
   gsize size = 0;
@@ -338,8 +346,7 @@ void handle_tts(SoupServer*, SoupServerMessage* message, const char*, GHashTable
   ServerContext& context = *route->context;
   const std::string endpoint = "/tts";
   auto fail = [&](int status, const std::string& detail) {
-    reply(message, status, "application/json", error_body(ErrorShape::kFastApi, status, detail));
-    context.metrics.count_request(endpoint, status);
+    reply_error(message, context, endpoint, ErrorShape::kFastApi, status, detail);
   };
   if (!is_method(message, "POST")) return fail(405, "Method Not Allowed");
   Form form;
@@ -403,9 +410,7 @@ void handle_speech(SoupServer*, SoupServerMessage* message, const char*, GHashTa
   ServerContext& context = *route->context;
   const std::string endpoint = "/v1/audio/speech";
   auto fail = [&](int status, const std::string& text, const std::string& param) {
-    reply(message, status, "application/json",
-          error_body(ErrorShape::kOpenAi, status, text, param));
-    context.metrics.count_request(endpoint, status);
+    reply_error(message, context, endpoint, ErrorShape::kOpenAi, status, text, param);
   };
   if (!is_method(message, "POST")) return fail(405, "use POST", "");
   SpeechRequest request;
@@ -460,9 +465,7 @@ void handle_voices(SoupServer*, SoupServerMessage* message, const char* path, GH
   ServerContext& context = *route->context;
   const std::string endpoint = "/v1/audio/voices";
   auto fail = [&](int status, const std::string& text, const std::string& param) {
-    reply(message, status, "application/json",
-          error_body(ErrorShape::kOpenAi, status, text, param));
-    context.metrics.count_request(endpoint, status);
+    reply_error(message, context, endpoint, ErrorShape::kOpenAi, status, text, param);
   };
   const std::string prefix = "/v1/audio/voices";
   const std::string rest = std::string(path).substr(prefix.size());
