@@ -47,6 +47,19 @@ static GPtrArray* pull_all(GstHarness* h) {
   return buffers;
 }
 
+/* Waits (60 s at most per event) for the EOS event on the harness's sink pad; NULL when none
+ * comes. gst_harness_pull_until_eos() may return before the EOS event is in the harness's
+ * event queue (the harness flags EOS, then queues the event), so a gst_harness_try_pull_event()
+ * right after it can miss the EOS: wait on the event queue itself. */
+static GstEvent* pull_eos_event(GstHarness* h) {
+  GstEvent* event;
+  while ((event = gst_harness_pull_event(h))) {
+    if (GST_EVENT_TYPE(event) == GST_EVENT_EOS) return event;
+    gst_event_unref(event);
+  }
+  return NULL;
+}
+
 /* Every element message posted so far, oldest first. */
 static GPtrArray* collect_messages(GstBus* bus) {
   GPtrArray* all = g_ptr_array_new_with_free_func((GDestroyNotify)gst_structure_free);
@@ -1278,13 +1291,15 @@ GST_START_TEST(test_downstream_flush_keeps_upstream_eos) {
                                    &count, NULL);
   GstHarness* h = filter_harness(tts, "utf8");
   GstBuffer* buf;
-  gboolean eos = FALSE;
-  GstEvent* event;
+  GstEvent *upstream_eos, *event;
+  guint32 eos_seqnum;
 
   gst_harness_push(h, text_buffer("A long utterance that is being spoken when the flush "
                                   "arrives from downstream.",
                                   0, GST_CLOCK_TIME_NONE));
-  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  upstream_eos = gst_event_new_eos();
+  eos_seqnum = gst_event_get_seqnum(upstream_eos);
+  fail_unless(gst_harness_push_event(h, upstream_eos));
   buf = gst_harness_pull(h);
   fail_unless(buf != NULL);
   gst_buffer_unref(buf);
@@ -1292,12 +1307,10 @@ GST_START_TEST(test_downstream_flush_keeps_upstream_eos) {
   fail_unless(gst_harness_push_upstream_event(h, gst_event_new_flush_stop(TRUE)));
   gst_pad_remove_probe(src, probe);
   gst_object_unref(src);
-  while (gst_harness_pull_until_eos(h, &buf) && buf) gst_buffer_unref(buf);
-  while ((event = gst_harness_try_pull_event(h))) {
-    eos |= GST_EVENT_TYPE(event) == GST_EVENT_EOS;
-    gst_event_unref(event);
-  }
-  fail_unless(eos, "upstream's EOS was lost in the flush");
+  event = pull_eos_event(h);
+  fail_unless(event != NULL, "upstream's EOS was lost in the flush");
+  fail_unless_equals_int(gst_event_get_seqnum(event), eos_seqnum);
+  gst_event_unref(event);
   gst_harness_teardown(h);
 }
 GST_END_TEST
