@@ -7,15 +7,26 @@
 
 namespace pockettts_gst {
 
+void InputQueue::wake_locked() {
+  cond_.notify_all();
+  if (idle_wait_) gst_clock_id_unschedule(idle_wait_);
+}
+
+bool InputQueue::item_ready_locked() const {
+  // An EOS at the head is not held: a live source sent EOS in PAUSED ends at once.
+  return !items_.empty() &&
+         (!hold_until_playing_ || playing_ || items_.front().kind == ItemKind::kEos);
+}
+
 void InputQueue::queue_locked(Item item) {
   items_.push_back(std::move(item));
-  cond_.notify_all();
+  wake_locked();
 }
 
 void InputQueue::cancel_current_locked() {
   ++cancel_epoch_;
   if (stream_) stream_->cancel();
-  cond_.notify_all();
+  wake_locked();
 }
 
 void InputQueue::push(Item item) {
@@ -29,7 +40,7 @@ bool InputQueue::queue_spoken_text(std::string text) {
   auto eos = std::find_if(items_.begin(), items_.end(),
                           [](const Item& i) { return i.kind == ItemKind::kEos; });
   items_.insert(eos, Item(ItemKind::kUtterance, std::move(text)));
-  cond_.notify_all();
+  wake_locked();
   return true;
 }
 
@@ -63,7 +74,7 @@ bool InputQueue::queue_text_change(std::string text) {
   Item item(ItemKind::kUtterance, std::move(text));
   item.from_text_property = true;
   items_.push_front(std::move(item));
-  cond_.notify_all();
+  wake_locked();
   return true;
 }
 
@@ -122,7 +133,7 @@ bool InputQueue::queue_source_text(std::string text) {
 void InputQueue::set_playing(bool playing) {
   std::lock_guard<std::mutex> guard(lock_);
   playing_ = playing;
-  if (playing) cond_.notify_all();
+  wake_locked();
 }
 
 void InputQueue::set_flushing(bool flushing) {
@@ -162,17 +173,37 @@ void InputQueue::flush_stop(bool from_downstream) {
 
 std::optional<Item> InputQueue::wait_for_item() {
   std::unique_lock<std::mutex> lock(lock_);
-  // An EOS at the head is not held: a live source sent EOS in PAUSED ends at once.
-  cond_.wait(lock, [this] {
-    return flushing_ ||
-           (!items_.empty() &&
-            (!hold_until_playing_ || playing_ || items_.front().kind == ItemKind::kEos));
-  });
+  // A live source covers the time it has nothing to say (live idle); a live filter follows
+  // upstream's timeline instead.
+  const auto idle = [this] { return source_mode_ && hold_until_playing_ && playing_; };
+  cond_.wait(lock, [&] { return flushing_ || item_ready_locked() || idle(); });
   if (flushing_) return std::nullopt;
+  if (!item_ready_locked()) return Item(ItemKind::kIdle);
   Item item = std::move(items_.front());
   items_.pop_front();
   item.epoch = cancel_epoch_;
   return item;
+}
+
+bool InputQueue::wait_idle(GstClock* clock, GstClockTime target) {
+  std::unique_lock<std::mutex> lock(lock_);
+  const auto busy = [this] { return flushing_ || !playing_ || item_ready_locked(); };
+  if (busy()) return false;
+  if (!clock) {
+    cond_.wait(lock, busy);
+    return false;
+  }
+  // Due already: no wait (a clock that jumped, or a task that fell behind, catches up).
+  if (gst_clock_get_time(clock) >= target) return true;
+  GstClockID id = gst_clock_new_single_shot_id(clock, target);
+  idle_wait_ = id;
+  lock.unlock();
+  // wake_locked() may unschedule it before the wait starts: the wait then returns at once.
+  const GstClockReturn ret = gst_clock_id_wait(id, nullptr);
+  lock.lock();
+  idle_wait_ = nullptr;
+  gst_clock_id_unref(id);
+  return (ret == GST_CLOCK_OK || ret == GST_CLOCK_EARLY) && !busy();
 }
 
 bool InputQueue::is_cancelled(uint64_t epoch) const {

@@ -21,7 +21,8 @@
 namespace pockettts_gst {
 
 // kEvent: a serialized event from upstream (tags, a custom event...) forwarded in its place.
-enum class ItemKind { kUtterance, kSegment, kGap, kEos, kEvent };
+// kIdle is never queued: wait_for_item() returns it to a live source that has nothing to say.
+enum class ItemKind { kUtterance, kSegment, kGap, kEos, kEvent, kIdle };
 
 struct Item {
   ItemKind kind = ItemKind::kUtterance;
@@ -86,8 +87,13 @@ class InputQueue {
   void flush_stop(bool from_downstream);
 
   // --- The streaming task
-  // Blocks for the next item (stamped with the current cancel epoch); none when flushing.
+  // Blocks for the next item (stamped with the current cancel epoch); none when flushing. A
+  // live source in PLAYING with nothing ready gets a kIdle item at once instead.
   std::optional<Item> wait_for_item();
+  // Live idle: waits until `clock` reaches `target` (without a clock, until woken). Returns
+  // false without waiting the time out when the task has something else to do: an item is
+  // ready, a flush, PAUSED.
+  bool wait_idle(GstClock* clock, GstClockTime target);
   bool is_cancelled(uint64_t epoch) const;
   // The utterance being generated, so that cancel and flush can stop it. Cancelled at once
   // when a cancel or flush came since it was dequeued under `epoch`.
@@ -101,6 +107,9 @@ class InputQueue {
  private:
   void queue_locked(Item item);
   void cancel_current_locked();
+  // Wakes the streaming task, also from its live idle wait on the clock.
+  void wake_locked();
+  bool item_ready_locked() const;
 
   mutable std::mutex lock_;
   std::condition_variable cond_;
@@ -110,12 +119,13 @@ class InputQueue {
   bool playing_ = false;
   uint64_t cancel_epoch_ = 0;
   std::shared_ptr<pockettts::AudioChunkStream> stream_;  // the utterance being generated
+  GstClockID idle_wait_ = nullptr;  // the task's live idle wait, unscheduled by wake_locked()
   GstFlowReturn flow_ = GST_FLOW_OK;
   bool eos_sent_ = false;
-  bool eos_requested_ = false;
-  bool upstream_eos_ = false;  // upstream sent EOS (filter mode), until it flushes
-  guint32 eos_seqnum_ = GST_SEQNUM_INVALID;  // the seqnum of the EOS that ends the stream  // end_source_stream() was called: speak() is refused
-  bool source_mode_ = true;  // nothing linked upstream: speak `text`, then EOS
+  bool eos_requested_ = false;               // end_source_stream() was called: speak() is refused
+  bool upstream_eos_ = false;                // upstream sent EOS (filter mode), until it flushes
+  guint32 eos_seqnum_ = GST_SEQNUM_INVALID;  // the seqnum of the EOS that ends the stream
+  bool source_mode_ = true;                  // nothing linked upstream: speak `text`, then EOS
   bool source_eos_ = false;  // source mode ends with EOS (false: a live source awaiting speak)
 };
 

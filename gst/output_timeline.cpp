@@ -170,15 +170,24 @@ GstFlowReturn OutputTimeline::push_silence_until(GstClockTime position,
   return GST_FLOW_OK;
 }
 
-void OutputTimeline::follow_clock() {
+GstClockTime OutputTimeline::clock_position() const {
   GstClock* clock = gst_element_get_clock(element_);
-  if (!clock) return;
+  if (!clock) return GST_CLOCK_TIME_NONE;
   const GstClockTime now = gst_clock_get_time(clock);
   gst_object_unref(clock);
   const GstClockTime base = gst_element_get_base_time(element_);
-  if (now < base) return;
-  const GstClockTime position =
-      gst_segment_position_from_running_time(&segment_, GST_FORMAT_TIME, now - base);
+  if (now < base) return GST_CLOCK_TIME_NONE;
+  return gst_segment_position_from_running_time(&segment_, GST_FORMAT_TIME, now - base);
+}
+
+GstClockTime OutputTimeline::clock_time_of_cursor() const {
+  const GstClockTime running_time = running_time_of(cursor());
+  if (!GST_CLOCK_TIME_IS_VALID(running_time)) return GST_CLOCK_TIME_NONE;
+  return gst_element_get_base_time(element_) + running_time;
+}
+
+void OutputTimeline::follow_clock() {
+  const GstClockTime position = clock_position();
   if (!GST_CLOCK_TIME_IS_VALID(position)) return;
   const guint64 offset = samples_until(position);
   if (offset > sample_offset_) {

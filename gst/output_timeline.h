@@ -40,8 +40,18 @@ class OutputTimeline {
   // stops early, with GST_FLOW_OK, once `cancelled` says so.
   GstFlowReturn push_silence_until(GstClockTime position, size_t max_samples_per_buffer,
                                    const std::function<bool()>& cancelled);
-  // Live: an utterance starts now on the clock, not where the previous one ended.
+  // Silence flagged GAP: one buffer of `count` samples at the cursor.
+  GstFlowReturn push_silence(size_t count) { return push_samples(nullptr, count); }
+  // Live: the next sample goes where the clock's running time is now, not where the last
+  // one ended (DISCONT after the jump).
   void follow_clock();
+  // True until the first buffer after start, a flush or a new segment: it is DISCONT anyway.
+  bool at_discont() const { return discont_; }
+  // Live: the position the clock's running time has reached (GST_CLOCK_TIME_NONE without a
+  // clock, or before the base time).
+  GstClockTime clock_position() const;
+  // Live: the clock time at which the running time reaches the cursor.
+  GstClockTime clock_time_of_cursor() const;
 
   GstClockTime segment_start() const { return segment_.start; }
   // Where the next sample goes.

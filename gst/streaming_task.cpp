@@ -12,6 +12,7 @@
 
 #include "diagnostics.h"
 #include "element_state.h"
+#include "live_idle.h"
 
 namespace pockettts_gst {
 
@@ -61,8 +62,8 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   if (!p.model_and_voice.prepare(GST_ELEMENT(self), s)) return kFlowPostedError;
 
   GstFlowReturn ret = out.start_output();
+  if (ret == GST_FLOW_OK && p.live) ret = keep_up_with_clock(self, item);
   if (ret != GST_FLOW_OK) return ret;
-  if (p.live) out.follow_clock();
 
   GstClockTime scheduled;
   ret = silence_until_scheduled(self, item, &scheduled);
@@ -179,10 +180,9 @@ void stream_next_item(gpointer element) {
                                           [&p, &item] { return p.input.is_cancelled(item.epoch); });
       }
       break;
-    case ItemKind::kEos:
+    case ItemKind::kEos: {
       ret = p.output.start_output();
       if (ret != GST_FLOW_OK) break;
-    {
       GST_DEBUG_OBJECT(self, "all text spoken, sending EOS");
       p.input.mark_ended_with_eos();
       GstEvent* eos = gst_event_new_eos();
@@ -197,6 +197,9 @@ void stream_next_item(gpointer element) {
       break;
     case ItemKind::kUtterance:
       ret = speak_utterance(self, item);
+      break;
+    case ItemKind::kIdle:
+      ret = fill_live_idle(self);
       break;
   }
   if (ret != GST_FLOW_OK) pause_after(self, ret);

@@ -2,13 +2,15 @@
 """Runs a speak-lines example (examples/c or examples/python) against the tiny model.
 
 - lines on stdin, then end of input: each line is spoken in order (its utterance-start and
-  utterance-end printed), blank lines are skipped, the program exits 0 after the EOS, and the
-  WAV written by its sink holds every frame the messages report;
+  utterance-end printed), blank lines are skipped, the program exits 0 after the EOS; the
+  speech its sink gets (the element's GAP buffers left out) is every frame the messages report,
+  and the rest is the element's idle silence (zeros) between the lines;
 - a bad model fails with the element's message and exit code 1;
 - with --cancel (the Python example): Ctrl-C (SIGINT) cancels the utterance being spoken and
   drops the queued ones, and the program keeps speaking lines typed after it.
 Usage: test_speak_lines.py [--cancel] -- COMMAND...
 """
+import array
 import os
 import re
 import signal
@@ -16,32 +18,75 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
-from example_util import FRAME, MODEL, VOICE, Checks, read_wav
+from example_util import FRAME, MODEL, RATE, VOICE, Checks, read_wav
 
 LINES = ["Hello there.", "", "A second line.", "   ", "The third and last line."]
 START = re.compile(r'^utterance-start "(.*)" at ')
-END = re.compile(r'^utterance-end "(.*)" at .*, (\d+) frames(, cancelled)?$')
+# The C example prints times as H:MM:SS.nnnnnnnnn, the Python one as seconds ("1.200 s").
+END = re.compile(r'^utterance-end "(.*)" at ([0-9:.]+)(?: s)?, (\d+) frames(, cancelled)?$')
+IDLE_PAUSE = 0.4  # seconds of pause after the first line's speech has been played
+
+
+def seconds(time):
+    """Seconds in a time printed as H:MM:SS.nnnnnnnnn or as plain seconds."""
+    value = 0.0
+    for part in time.split(":"):
+        value = value * 60 + float(part)
+    return value
+
+
+def samples_s16(path):
+    return array.array("h", read_wav(path)[3])
 
 
 def run_lines(command, checks, tmp):
-    out = os.path.join(tmp, "lines.wav")
-    p = subprocess.run([*command, "--model", MODEL, "--voice", VOICE,
-                        "--sink", f"audioconvert ! audio/x-raw,format=S16LE ! wavenc ! filesink location={out}"],
-                       input="\n".join(LINES) + "\n", capture_output=True, text=True, timeout=120)
-    checks.check("end of input: exits 0 after EOS", p.returncode == 0, p.stdout + p.stderr)
-    lines = p.stdout.splitlines()
-    starts = [m.group(1) for m in map(START.match, lines) if m]
-    ends = [(m.group(1), int(m.group(2)), bool(m.group(3))) for m in map(END.match, lines) if m]
+    # The element is live: between utterances it pushes idle silence (GAP buffers) at the
+    # clock's pace. One WAV gets everything, the other only the speech (GAP buffers dropped).
+    every, speech = os.path.join(tmp, "lines.wav"), os.path.join(tmp, "speech.wav")
+    sink = (f"audio/x-raw,format=S16LE ! tee name=t t. ! queue ! wavenc ! filesink location={every} "
+            f"t. ! queue ! identity drop-buffer-flags=gap ! wavenc ! filesink location={speech}")
+    p = subprocess.Popen([*command, "--model", MODEL, "--voice", VOICE, "--sink", sink],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(120, p.kill)  # bounds a hang only
+    timer.start()
+    out = []
+    try:
+        # The first line, then a pause longer than its speech: idle silence must fill it.
+        p.stdin.write(LINES[0] + "\n")
+        p.stdin.flush()
+        for line in p.stdout:
+            out.append(line.rstrip("\n"))
+            m = END.match(out[-1])
+            if m:
+                time.sleep(seconds(m.group(2)) + IDLE_PAUSE)
+                break
+        p.stdin.write("\n".join(LINES[1:]) + "\n")
+        p.stdin.close()
+        out += [line.rstrip("\n") for line in p.stdout]
+        p.wait()
+    finally:
+        timer.cancel()
+    err = p.stderr.read()
+    checks.check("end of input: exits 0 after EOS", p.returncode == 0, "\n".join(out) + err)
+    starts = [m.group(1) for m in map(START.match, out) if m]
+    ends = [(m.group(1), int(m.group(3)), bool(m.group(4))) for m in map(END.match, out) if m]
     spoken = [line for line in LINES if line.strip()]
-    queued = [line[len('queued "'):-1] for line in lines if line.startswith("queued ")]
+    queued = [line[len('queued "'):-1] for line in out if line.startswith("queued ")]
     checks.check("every non-blank line spoken in order", starts == spoken and queued == spoken
-                 and [e[0] for e in ends] == spoken and not any(e[2] for e in ends), p.stdout)
+                 and [e[0] for e in ends] == spoken and not any(e[2] for e in ends), "\n".join(out))
     if p.returncode == 0:
         frames = sum(e[1] for e in ends)
-        samples = len(read_wav(out)[3]) // 2
-        checks.check("the sink got every frame spoken", frames > 0 and samples == frames * FRAME,
-                     f"{samples} samples, {frames} frames")
+        voiced, everything = samples_s16(speech), samples_s16(every)
+        checks.check("the sink got every frame spoken", frames > 0 and len(voiced) == frames * FRAME,
+                     f"{len(voiced)} samples, {frames} frames")
+        # The rest is silence: the same speech with only zeros between.
+        silence = len(everything) - len(voiced)
+        checks.check("idle silence between the lines, zeroed",
+                     silence >= (IDLE_PAUSE - 0.05) * RATE
+                     and [x for x in everything if x] == [x for x in voiced if x],
+                     f"{silence} samples of silence")
 
 
 def run_bad_model(command, checks):
@@ -83,7 +128,7 @@ def run_cancel(command, checks):
     finally:
         timer.cancel()
     err = p.stderr.read()
-    ends = [(m.group(1), m.group(3)) for m in map(END.match, out) if m]
+    ends = [(m.group(1), m.group(4)) for m in map(END.match, out) if m]
     checks.check("Ctrl-C cancels the utterance being spoken", bool(ends) and ends[0] == (queued[0], ", cancelled"),
                  "\n".join(out))
     starts = [m.group(1) for m in map(START.match, out) if m]
