@@ -41,16 +41,22 @@ def samples_s16(path):
     return array.array("h", read_wav(path)[3])
 
 
+def spawn(command, sink):
+    """Starts the example on the tiny model; the timer kills it if it hangs (a bound only)."""
+    p = subprocess.Popen([*command, "--model", MODEL, "--voice", VOICE, "--sink", sink],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(120, p.kill)
+    timer.start()
+    return p, timer
+
+
 def run_lines(command, checks, tmp):
     # The element is live: between utterances it pushes idle silence (GAP buffers) at the
     # clock's pace. One WAV gets everything, the other only the speech (GAP buffers dropped).
     every, speech = os.path.join(tmp, "lines.wav"), os.path.join(tmp, "speech.wav")
     sink = (f"audio/x-raw,format=S16LE ! tee name=t t. ! queue ! wavenc ! filesink location={every} "
             f"t. ! queue ! identity drop-buffer-flags=gap ! wavenc ! filesink location={speech}")
-    p = subprocess.Popen([*command, "--model", MODEL, "--voice", VOICE, "--sink", sink],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    timer = threading.Timer(120, p.kill)  # bounds a hang only
-    timer.start()
+    p, timer = spawn(command, sink)
     out = []
     try:
         # The first line, then a pause longer than its speech: idle silence must fill it.
@@ -98,14 +104,11 @@ def run_bad_model(command, checks):
 
 def run_cancel(command, checks):
     # A real-time sink, so the queued lines take seconds to speak and Ctrl-C comes during one.
-    p = subprocess.Popen([*command, "--model", MODEL, "--voice", VOICE, "--sink", "fakesink sync=true"],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p, timer = spawn(command, "fakesink sync=true")
     queued = [f"Queued line number {i}." for i in range(30)]
     p.stdin.write("\n".join(queued) + "\n")
     p.stdin.flush()
     out = []
-    timer = threading.Timer(120, p.kill)  # bounds a hang only
-    timer.start()
     try:
         # Every line queued in the element and the first one speaking: then Ctrl-C.
         seen_start, queued_count = False, 0
