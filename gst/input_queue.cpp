@@ -261,12 +261,12 @@ void UpstreamText::set_caps(GstCaps* caps) {
 
 void UpstreamText::set_segment(GstEvent* event, InputQueue& queue) {
   gst_event_copy_segment(event, &segment_);
-  if (segment_.format == GST_FORMAT_TIME) {
-    Item item(ItemKind::kSegment);
-    item.segment = segment_;
-    item.seqnum = gst_event_get_seqnum(event);
-    queue.push(std::move(item));
-  }
+  // A byte stream's segment is queued too: our segment takes its seqnum, so that upstream's
+  // EOS matches the segment before it.
+  Item item(ItemKind::kSegment);
+  item.segment = segment_;
+  item.seqnum = gst_event_get_seqnum(event);
+  queue.push(std::move(item));
 }
 
 // Text from upstream (one buffer, or one paragraph of a byte stream).

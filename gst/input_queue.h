@@ -29,7 +29,7 @@ struct Item {
   std::string text;                             // kUtterance
   GstClockTime pts = GST_CLOCK_TIME_NONE;       // kUtterance (where it starts), kGap
   GstClockTime duration = GST_CLOCK_TIME_NONE;  // kGap
-  GstSegment segment;                           // kSegment
+  GstSegment segment;                           // kSegment (a byte stream's lends only its seqnum)
   guint32 seqnum = GST_SEQNUM_INVALID;          // kSegment, kEos: the seqnum the event had
   std::shared_ptr<GstEvent> event;              // kEvent
   bool from_text_property = false;              // kUtterance: the text property changed
@@ -138,7 +138,7 @@ class UpstreamText {
   void flush_stop();
   void set_caps(GstCaps* caps);
   // Timed text keeps upstream's timeline (queued as a segment item); a byte stream leaves
-  // ours (from 0).
+  // ours (from 0) but gives it its seqnum.
   void set_segment(GstEvent* event, InputQueue& queue);
   // A timed buffer is one utterance; a byte stream (filesrc), cut anywhere, is split into
   // paragraphs. Posts the error on `element` for text that is not UTF-8.

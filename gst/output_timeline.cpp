@@ -30,6 +30,7 @@ void OutputTimeline::start_stream() {
   need_stream_start_ = true;
   need_segment_ = true;
   segment_seqnum_ = GST_SEQNUM_INVALID;
+  sent_segment_seqnum_ = GST_SEQNUM_INVALID;
   discont_ = true;
   format_ = GST_AUDIO_FORMAT_UNKNOWN;
   sample_offset_ = 0;
@@ -50,6 +51,12 @@ void OutputTimeline::set_segment(const GstSegment& segment, guint32 seqnum) {
   sample_offset_ = 0;
   need_segment_ = true;
   discont_ = true;
+}
+
+void OutputTimeline::adopt_seqnum(guint32 seqnum) {
+  segment_seqnum_ = seqnum;
+  if (sent_segment_seqnum_ != GST_SEQNUM_INVALID && sent_segment_seqnum_ != seqnum)
+    need_segment_ = true;
 }
 
 GstClockTime OutputTimeline::position_of(guint64 samples) const {
@@ -111,6 +118,7 @@ GstFlowReturn OutputTimeline::start_output() {
   if (need_segment_) {
     GstEvent* event = gst_event_new_segment(&segment_);
     if (segment_seqnum_ != GST_SEQNUM_INVALID) gst_event_set_seqnum(event, segment_seqnum_);
+    sent_segment_seqnum_ = gst_event_get_seqnum(event);
     gst_pad_push_event(srcpad_, event);
     need_segment_ = false;
   }

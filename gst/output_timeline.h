@@ -31,6 +31,11 @@ class OutputTimeline {
   // Timed text keeps upstream's timeline: its segment replaces ours, sent with upstream's
   // `seqnum`, and the next buffer is flagged DISCONT.
   void set_segment(const GstSegment& segment, guint32 seqnum);
+  // A byte stream's segment leaves our timeline as it is; our segment takes its `seqnum`, as
+  // a parser's does (sent again when it had gone out with another one).
+  void adopt_seqnum(guint32 seqnum);
+  // The seqnum of the segment sent last: our own EOS carries it (gst-validate's rule).
+  guint32 segment_seqnum() const { return sent_segment_seqnum_; }
 
   // stream-start, caps and segment, in that order, before the first buffer.
   GstFlowReturn start_output();
@@ -78,6 +83,7 @@ class OutputTimeline {
   bool need_stream_start_ = true;
   bool need_segment_ = true;
   guint32 segment_seqnum_ = GST_SEQNUM_INVALID;  // invalid: a seqnum of our own
+  guint32 sent_segment_seqnum_ = GST_SEQNUM_INVALID;
   bool discont_ = true;
   GstAudioFormat format_ = GST_AUDIO_FORMAT_UNKNOWN;
   guint64 sample_offset_ = 0;  // samples pushed since the segment start

@@ -153,7 +153,10 @@ void pause_after(GstPocketTts* self, GstFlowReturn ret) {
   }
   p.input.mark_eos_sent();
   // Downstream EOS or an error: end the stream so sinks do not wait forever.
-  gst_pad_push_event(self->srcpad, gst_event_new_eos());
+  GstEvent* eos = gst_event_new_eos();
+  if (p.output.segment_seqnum() != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum(eos, p.output.segment_seqnum());
+  gst_pad_push_event(self->srcpad, eos);
 }
 
 }  // namespace
@@ -171,7 +174,10 @@ void stream_next_item(gpointer element) {
   GstFlowReturn ret = GST_FLOW_OK;
   switch (item.kind) {
     case ItemKind::kSegment:
-      p.output.set_segment(item.segment, item.seqnum);
+      if (item.segment.format == GST_FORMAT_TIME)
+        p.output.set_segment(item.segment, item.seqnum);
+      else
+        p.output.adopt_seqnum(item.seqnum);
       break;
     case ItemKind::kGap:
       ret = p.output.start_output();
@@ -185,8 +191,11 @@ void stream_next_item(gpointer element) {
       if (ret != GST_FLOW_OK) break;
       GST_DEBUG_OBJECT(self, "all text spoken, sending EOS");
       p.input.mark_ended_with_eos();
+      // Upstream's or the application's EOS keeps its seqnum; the end of our own text takes
+      // our segment's.
       GstEvent* eos = gst_event_new_eos();
-      if (item.seqnum != GST_SEQNUM_INVALID) gst_event_set_seqnum(eos, item.seqnum);
+      gst_event_set_seqnum(
+          eos, item.seqnum != GST_SEQNUM_INVALID ? item.seqnum : p.output.segment_seqnum());
       gst_pad_push_event(self->srcpad, eos);
       gst_pad_pause_task(self->srcpad);
       return;

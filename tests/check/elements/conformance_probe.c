@@ -3,7 +3,8 @@
 /* The rules gst-validate enforces that apply to this element, checked by a probe on its
  * source pad: stream-start, caps, segment before buffers; no buffer outside the segment or
  * after EOS; DISCONT on the first buffer after a segment or a flush; timestamps contiguous
- * (or, flagged DISCONT, forward); segment and EOS seqnums recorded for the test. The first
+ * (or, flagged DISCONT, forward); the segment after a flush carries the flush's seqnum, EOS
+ * the last segment's (or the EOS the test sent, its own); seqnums recorded for the test. The first
  * violation is kept (the probe runs on the streaming thread) and checked by
  * conformance_check(). */
 static void violate(Conformance* c, gchar* what) {
@@ -60,6 +61,11 @@ static GstPadProbeReturn conformance_probe(GstPad* pad, GstPadProbeInfo* info, g
         c->expect_discont = TRUE;
         c->next_pts = GST_CLOCK_TIME_NONE;
         c->segment_seqnum = gst_event_get_seqnum(event);
+        if (c->after_flush && !c->upstream_seqnums && c->segment_seqnum != c->flush_seqnum)
+          violate(c, g_strdup_printf("segment seqnum %u after flush-stop %u", c->segment_seqnum,
+                                     c->flush_seqnum));
+        c->after_flush = FALSE;
+        c->expected_eos_seqnum = c->segment_seqnum;
         c->segments++;
         break;
       case GST_EVENT_GAP:
@@ -70,12 +76,18 @@ static GstPadProbeReturn conformance_probe(GstPad* pad, GstPadProbeInfo* info, g
         if (!c->stream_start) violate(c, g_strdup("EOS before stream-start"));
         c->eos = TRUE;
         c->eos_seqnum = gst_event_get_seqnum(event);
+        if (!c->upstream_seqnums && c->eos_seqnum != c->expected_eos_seqnum &&
+            (c->sent_eos_seqnum == GST_SEQNUM_INVALID || c->eos_seqnum != c->sent_eos_seqnum))
+          violate(c, g_strdup_printf("EOS seqnum %u, the segment's is %u", c->eos_seqnum,
+                                     c->expected_eos_seqnum));
         c->eoses++;
         break;
       case GST_EVENT_FLUSH_STOP:
         c->eos = FALSE;
         c->segment = FALSE;
         c->flush_seqnum = gst_event_get_seqnum(event);
+        c->expected_eos_seqnum = c->flush_seqnum;
+        c->after_flush = TRUE;
         break;
       default:
         break;
@@ -91,6 +103,8 @@ Conformance* conformance_watch(GstElement* tts) {
   g_mutex_init(&c->lock);
   gst_segment_init(&c->seg, GST_FORMAT_TIME);
   c->next_pts = GST_CLOCK_TIME_NONE;
+  c->expected_eos_seqnum = GST_SEQNUM_INVALID;
+  c->sent_eos_seqnum = GST_SEQNUM_INVALID;
   gst_pad_add_probe(src,
                     GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
                         GST_PAD_PROBE_TYPE_EVENT_FLUSH,
@@ -99,10 +113,23 @@ Conformance* conformance_watch(GstElement* tts) {
   return c;
 }
 
+gboolean conformance_send_eos(Conformance* c, GstElement* target) {
+  GstEvent* eos = gst_event_new_eos();
+  g_mutex_lock(&c->lock);
+  c->sent_eos_seqnum = gst_event_get_seqnum(eos);
+  g_mutex_unlock(&c->lock);
+  return gst_element_send_event(target, eos);
+}
+
+void conformance_free(Conformance* c) {
+  g_mutex_clear(&c->lock);
+  g_free(c->violation);
+  g_free(c);
+}
+
 void conformance_check(Conformance* c) {
   fail_unless(c->violation == NULL, "conformance: %s", c->violation);
   fail_unless(c->eos, "conformance: the stream did not end with EOS");
   fail_unless(c->buffers > 0, "conformance: no buffer");
-  g_mutex_clear(&c->lock);
-  g_free(c);
+  conformance_free(c);
 }

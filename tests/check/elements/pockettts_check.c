@@ -163,3 +163,14 @@ GArray* samples_f32(GPtrArray* buffers) {
   }
   return out;
 }
+
+GstPadProbeReturn hold_second_buffer_until_flush(GstPad* pad, GstPadProbeInfo* info,
+                                                 gpointer user_data) {
+  gint* count = user_data;
+  (void)info;
+  if (g_atomic_int_add(count, 1) == 1) {
+    const gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (!GST_PAD_IS_FLUSHING(pad) && g_get_monotonic_time() < deadline) g_usleep(1000);
+  }
+  return GST_PAD_PROBE_OK;
+}

@@ -43,3 +43,8 @@ GstMessageType wait_collecting(GstBus* bus, GPtrArray* all);
 GPtrArray* named(GPtrArray* all, const gchar* name);
 guint64 uint64_field(GPtrArray* messages, guint index, const gchar* field);
 const gchar* text_field(GPtrArray* messages, guint index);
+
+/* A buffer probe (user_data: a gint counter from 0) that holds the second buffer until the
+ * pad flushes (60 s at most), so that a flush arrives mid-utterance however fast the model. */
+GstPadProbeReturn hold_second_buffer_until_flush(GstPad* pad, GstPadProbeInfo* info,
+                                                 gpointer user_data);

@@ -113,7 +113,7 @@ GST_START_TEST(test_live_idle_from_start) {
   fail_unless(gst_harness_try_pull(h) == NULL);
 
   /* EOS (gst-launch-1.0 -e) ends the idle stream. */
-  fail_unless(gst_element_send_event(tts, gst_event_new_eos()));
+  fail_unless(conformance_send_eos(c, tts));
   eos = pull_eos_event(h);
   fail_unless(eos != NULL, "EOS did not end the idle stream");
   gst_event_unref(eos);
@@ -194,7 +194,7 @@ GST_START_TEST(test_live_idle_around_speech) {
   fail_if(GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT));
   gst_buffer_unref(buf);
 
-  fail_unless(gst_element_send_event(tts, gst_event_new_eos()));
+  fail_unless(conformance_send_eos(c, tts));
   eos = pull_eos_event(h);
   fail_unless(eos != NULL);
   gst_event_unref(eos);
