@@ -116,7 +116,7 @@ static gboolean gst_pocket_tts_sink_event(GstPad* pad, GstObject* parent, GstEve
       return TRUE;
     }
     case GST_EVENT_FLUSH_START:
-      p.input.flush_start();
+      p.input.flush_start(/*from_downstream=*/false);
       gst_pad_push_event(self->srcpad, event);
       gst_pad_pause_task(self->srcpad);
       return TRUE;
@@ -150,7 +150,7 @@ static gboolean gst_pocket_tts_src_event(GstPad* pad, GstObject* parent, GstEven
   GST_LOG_OBJECT(self, "src event %" GST_PTR_FORMAT, static_cast<gpointer>(event));
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START:
-      p.input.flush_start();
+      p.input.flush_start(/*from_downstream=*/true);
       gst_event_unref(event);
       gst_pad_pause_task(self->srcpad);
       return TRUE;
@@ -298,10 +298,18 @@ static gboolean gst_pocket_tts_speak(GstPocketTts* self, const gchar* text) {
     GST_WARNING_OBJECT(self, "speak: empty text, ignored");
     return FALSE;
   }
-  if (!self->priv->input.queue_spoken_text(utterance)) {
-    GST_WARNING_OBJECT(self, "speak: the stream has ended (EOS), \"%s\" ignored", text);
-    return FALSE;
+  const pockettts_gst::Admission admission = self->priv->input.queue_spoken_text(utterance);
+  switch (admission.result) {
+    case pockettts_gst::Admission::kEnded:
+      GST_WARNING_OBJECT(self, "speak: the stream has ended (EOS), \"%s\" ignored", text);
+      return FALSE;
+    case pockettts_gst::Admission::kFull:
+      GST_WARNING_OBJECT(self, "speak: max-queued utterances are waiting, \"%s\" refused", text);
+      return FALSE;
+    default:
+      break;
   }
+  pockettts_gst::warn_if_dropped(GST_ELEMENT(self), admission);
   GST_DEBUG_OBJECT(self, "speak: queued \"%s\"", text);
   return TRUE;
 }
@@ -432,6 +440,8 @@ static void gst_pocket_tts_set_property(GObject* object, guint prop_id, const GV
     }
   }
   if (pockettts_gst::is_text_property(prop_id)) gst_pocket_tts_text_changed(self, value);
+  if (pockettts_gst::is_max_queued_property(prop_id))
+    self->priv->input.set_max_queued(g_value_get_uint(value));
 }
 
 static void gst_pocket_tts_get_property(GObject* object, guint prop_id, GValue* value,

@@ -9,6 +9,7 @@ namespace pockettts_gst {
 
 void InputQueue::wake_locked() {
   cond_.notify_all();
+  room_.notify_all();
   if (idle_wait_) gst_clock_id_unschedule(idle_wait_);
 }
 
@@ -34,14 +35,67 @@ void InputQueue::push(Item item) {
   queue_locked(std::move(item));
 }
 
-bool InputQueue::queue_spoken_text(std::string text) {
+namespace {
+
+// What max-queued counts: the utterances waiting, not the one change of the text property
+// (it replaces the one before) nor events.
+bool counts_against_bound(const Item& item) {
+  return item.kind == ItemKind::kUtterance && !item.from_text_property;
+}
+
+}  // namespace
+
+bool InputQueue::full_locked() const {
+  if (max_queued_ == 0) return false;
+  return static_cast<guint>(std::count_if(items_.begin(), items_.end(), counts_against_bound)) >=
+         max_queued_;
+}
+
+std::optional<Admission> InputQueue::make_room_locked() {
+  Admission admission;
+  if (!full_locked()) return admission;
+  // Live speech that waits goes stale: the newest text matters more than the oldest.
+  if (!hold_until_playing_) return std::nullopt;
+  auto oldest = std::find_if(items_.begin(), items_.end(), counts_against_bound);
+  admission.dropped = std::move(oldest->text);
+  items_.erase(oldest);
+  return admission;
+}
+
+Admission InputQueue::push_utterance(Item item) {
+  std::unique_lock<std::mutex> lock(lock_);
+  std::optional<Admission> admission;
+  room_.wait(lock, [&] { return upstream_flushing_ || (admission = make_room_locked()); });
+  if (upstream_flushing_) return Admission{Admission::kFlushing, std::nullopt};
+  queue_locked(std::move(item));
+  return *admission;
+}
+
+Admission InputQueue::queue_spoken_text(std::string text) {
   std::lock_guard<std::mutex> guard(lock_);
-  if (eos_sent_ || eos_requested_) return false;
+  if (eos_sent_ || eos_requested_) return Admission{Admission::kEnded, std::nullopt};
+  std::optional<Admission> admission = make_room_locked();
+  if (!admission) return Admission{Admission::kFull, std::nullopt};
   auto eos = std::find_if(items_.begin(), items_.end(),
                           [](const Item& i) { return i.kind == ItemKind::kEos; });
   items_.insert(eos, Item(ItemKind::kUtterance, std::move(text)));
   wake_locked();
-  return true;
+  return *admission;
+}
+
+void InputQueue::set_max_queued(guint max_queued) {
+  std::lock_guard<std::mutex> guard(lock_);
+  max_queued_ = max_queued;
+  room_.notify_all();
+}
+
+std::optional<Item> InputQueue::next_cue() const {
+  std::lock_guard<std::mutex> guard(lock_);
+  for (const Item& item : items_) {
+    if (item.kind == ItemKind::kSegment || item.kind == ItemKind::kEos) break;
+    if (item.kind == ItemKind::kUtterance && GST_CLOCK_TIME_IS_VALID(item.pts)) return item;
+  }
+  return std::nullopt;
 }
 
 void InputQueue::cancel() {
@@ -139,6 +193,7 @@ void InputQueue::set_playing(bool playing) {
 void InputQueue::set_flushing(bool flushing) {
   std::lock_guard<std::mutex> guard(lock_);
   flushing_ = flushing;
+  upstream_flushing_ = flushing;
   if (flushing) cancel_current_locked();
 }
 
@@ -146,11 +201,13 @@ void InputQueue::clear() {
   std::lock_guard<std::mutex> guard(lock_);
   items_.clear();
   stream_.reset();
+  room_.notify_all();
 }
 
-void InputQueue::flush_start() {
+void InputQueue::flush_start(bool from_downstream) {
   std::lock_guard<std::mutex> guard(lock_);
   flushing_ = true;
+  if (!from_downstream) upstream_flushing_ = true;
   items_.clear();
   cancel_current_locked();
 }
@@ -161,7 +218,10 @@ void InputQueue::flush_stop(bool from_downstream) {
   items_.clear();
   flow_ = GST_FLOW_OK;
   eos_sent_ = false;
-  if (!from_downstream) upstream_eos_ = false;
+  if (!from_downstream) {
+    upstream_eos_ = false;
+    upstream_flushing_ = false;
+  }
   // A source has nothing left to say after a flush but must still end its stream; so must a
   // filter whose upstream already ended.
   if ((source_mode_ && source_eos_) || (!source_mode_ && upstream_eos_)) {
@@ -182,6 +242,7 @@ std::optional<Item> InputQueue::wait_for_item() {
   Item item = std::move(items_.front());
   items_.pop_front();
   item.epoch = cancel_epoch_;
+  room_.notify_all();
   return item;
 }
 
@@ -240,6 +301,14 @@ void InputQueue::mark_ended_with_eos() {
   flow_ = GST_FLOW_EOS;
 }
 
+void warn_if_dropped(GstElement* element, const Admission& admission) {
+  if (!admission.dropped) return;
+  GST_ELEMENT_WARNING(element, RESOURCE, NO_SPACE_LEFT,
+                      ("Live text dropped: more text came than the element could speak, and the "
+                       "oldest waiting text made room (see the max-queued property)."),
+                      ("dropped \"%s\"", admission.dropped->c_str()));
+}
+
 UpstreamText::UpstreamText() { gst_segment_init(&segment_, GST_FORMAT_UNDEFINED); }
 
 void UpstreamText::reset() {
@@ -295,7 +364,9 @@ GstFlowReturn UpstreamText::queue_text(GstElement* element, InputQueue& queue, s
   }
   Item item(ItemKind::kUtterance, std::move(text));
   item.pts = pts;
-  queue.push(std::move(item));
+  const Admission admission = queue.push_utterance(std::move(item));
+  if (admission.result == Admission::kFlushing) return GST_FLOW_FLUSHING;
+  warn_if_dropped(element, admission);
   return GST_FLOW_OK;
 }
 

@@ -16,6 +16,7 @@
 
 #include <pockettts/tts_model.h>
 
+#include "settings.h"
 #include "text_input.h"
 
 namespace pockettts_gst {
@@ -41,16 +42,35 @@ struct Item {
   }
 };
 
+// What became of an utterance offered to the queue.
+struct Admission {
+  enum Result { kQueued, kEnded, kFull, kFlushing };
+  Result result = kQueued;
+  // kQueued into a full live queue: the oldest waiting utterance, dropped to make room.
+  std::optional<std::string> dropped;
+};
+
 // Shared by the streaming task, upstream's streaming thread and the application's threads;
 // every member takes the queue's lock. A cancel or a flush bumps the cancel epoch: the
 // utterance dequeued under an older epoch stops.
 class InputQueue {
  public:
   // --- Any thread
+  // Events (segments, gaps, tags): never refused, so that they keep their place.
   void push(Item item);
-  // speak(): ahead of a queued EOS, so that in source mode it extends the speech. False once
-  // the stream has ended (EOS sent).
-  bool queue_spoken_text(std::string text);
+  // Upstream's text, at most `max-queued` utterances waiting (0: no bound). When full, a live
+  // stream drops the oldest waiting utterance (see Admission::dropped); otherwise the caller
+  // blocks until there is room, or gets kFlushing once a flush or deactivation comes.
+  Admission push_utterance(Item item);
+  // speak(): ahead of a queued EOS, so that in source mode it extends the speech. kEnded once
+  // the stream has ended (EOS sent). When full, a live stream drops the oldest waiting
+  // utterance; otherwise the text is refused (kFull): an application's thread never blocks.
+  Admission queue_spoken_text(std::string text);
+  // The max-queued property; applies at once (a blocked upstream resumes when it grew).
+  void set_max_queued(guint max_queued);
+  // A copy of the first timed utterance waiting in the current segment (overflow=clip cuts
+  // the speech at its start); none when it has not come yet.
+  std::optional<Item> next_cue() const;
   // cancel(): drops the queued utterances (events stay) and stops the current one.
   void cancel();
   // EOS sent to a source (gst_element_send_event, a pipeline's EOS, gst-launch-1.0 -e): the
@@ -79,8 +99,9 @@ class InputQueue {
   void set_flushing(bool flushing);
   // PAUSED->READY: nothing is left to speak.
   void clear();
-  // flush-start: drops everything and stops the current utterance.
-  void flush_start();
+  // flush-start: drops everything and stops the current utterance. A flush from upstream also
+  // releases upstream's thread blocked on a full queue.
+  void flush_start(bool from_downstream);
   // flush-stop: the stream resumes; a source that was to end its stream still does, and so
   // does a filter whose upstream had sent EOS when the flush came from downstream (upstream
   // will not send it again).
@@ -106,6 +127,10 @@ class InputQueue {
 
  private:
   void queue_locked(Item item);
+  // Room for one more utterance, dropping the oldest when live; nullopt when the caller must
+  // wait (or be refused).
+  std::optional<Admission> make_room_locked();
+  bool full_locked() const;
   void cancel_current_locked();
   // Wakes the streaming task, also from its live idle wait on the clock.
   void wake_locked();
@@ -113,8 +138,12 @@ class InputQueue {
 
   mutable std::mutex lock_;
   std::condition_variable cond_;
+  std::condition_variable room_;  // an utterance left the queue, a flush, a larger bound
+  guint max_queued_ = kDefaultMaxQueued;
   std::deque<Item> items_;
   bool flushing_ = true;
+  // Upstream's pushes are refused: a flush from upstream, or the pads deactivating.
+  bool upstream_flushing_ = true;
   bool hold_until_playing_ = false;
   bool playing_ = false;
   uint64_t cancel_epoch_ = 0;
@@ -128,6 +157,10 @@ class InputQueue {
   bool source_mode_ = true;                  // nothing linked upstream: speak `text`, then EOS
   bool source_eos_ = false;  // source mode ends with EOS (false: a live source awaiting speak)
 };
+
+// Posts a warning on `element` naming the utterance the admission dropped, if any. Called
+// outside the queue's lock.
+void warn_if_dropped(GstElement* element, const Admission& admission);
 
 // Text as upstream sends it, turned into queue items. Upstream's streaming thread only.
 class UpstreamText {

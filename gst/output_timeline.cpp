@@ -194,6 +194,14 @@ GstClockTime OutputTimeline::clock_time_of_cursor() const {
   return gst_element_get_base_time(element_) + running_time;
 }
 
+void OutputTimeline::rewind_to(GstClockTime position) {
+  const guint64 offset = samples_until(position);
+  if (offset < sample_offset_) {
+    sample_offset_ = offset;
+    discont_ = true;
+  }
+}
+
 void OutputTimeline::follow_clock() {
   const GstClockTime position = clock_position();
   if (!GST_CLOCK_TIME_IS_VALID(position)) return;

@@ -50,6 +50,14 @@ class OutputTimeline {
   // Live: the next sample goes where the clock's running time is now, not where the last
   // one ended (DISCONT after the jump).
   void follow_clock();
+  // overflow=overlap: the next sample goes back to `position`, over speech already pushed
+  // (DISCONT).
+  void rewind_to(GstClockTime position);
+  // Samples from the cursor to `position` (0 when the cursor is at or past it).
+  guint64 samples_before(GstClockTime position) const {
+    const guint64 end = samples_until(position);
+    return end > sample_offset_ ? end - sample_offset_ : 0;
+  }
   // True until the first buffer after start, a flush or a new segment: it is DISCONT anyway.
   bool at_discont() const { return discont_; }
   // Live: the position the clock's running time has reached (GST_CLOCK_TIME_NONE without a

@@ -24,6 +24,24 @@ GType gst_pocket_tts_precision_get_type() {
   return type;
 }
 
+GType gst_pocket_tts_overflow_get_type() {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {static_cast<gint>(Overflow::kShift),
+       "The next cue starts late, where the speech before it ends", "shift"},
+      {static_cast<gint>(Overflow::kClip),
+       "The speech is cut at the next cue's start, with a short fade-out", "clip"},
+      {static_cast<gint>(Overflow::kOverlap),
+       "Every cue starts at its own time: the speech overlaps (for a mixer downstream)",
+       "overlap"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstPocketTtsOverflow", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
 enum {
   PROP_0,
   PROP_TEXT,
@@ -41,6 +59,8 @@ enum {
   PROP_NUM_THREADS,
   PROP_PRECISION,
   PROP_IS_LIVE,
+  PROP_MAX_QUEUED,
+  PROP_OVERFLOW,
 };
 
 }  // namespace
@@ -137,9 +157,26 @@ void install_properties(GObjectClass* gobject_class) {
           FALSE,
           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                    GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_QUEUED,
+      g_param_spec_uint("max-queued", "Max queued",
+                        "Utterances waiting to be spoken at most (0 = no bound). When full, "
+                        "upstream blocks; live, the oldest waiting text is dropped with a "
+                        "warning; speak() is refused when not live. Applies at once",
+                        0, G_MAXUINT, kDefaultMaxQueued, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_OVERFLOW,
+      g_param_spec_enum("overflow", "Overflow",
+                        "Timed text whose speech runs past the next cue's start: shift the next "
+                        "cue, clip the speech, or let them overlap (pockettts-overrun is "
+                        "posted in each case)",
+                        gst_pocket_tts_overflow_get_type(), static_cast<gint>(Overflow::kShift),
+                        flags));
 }
 
 bool is_text_property(guint prop_id) { return prop_id == PROP_TEXT; }
+
+bool is_max_queued_property(guint prop_id) { return prop_id == PROP_MAX_QUEUED; }
 
 bool set_setting(Settings& s, guint prop_id, const GValue* value) {
   auto string_of = [value] {
@@ -197,6 +234,12 @@ bool set_setting(Settings& s, guint prop_id, const GValue* value) {
     case PROP_IS_LIVE:
       s.is_live = g_value_get_boolean(value);
       break;
+    case PROP_MAX_QUEUED:
+      s.max_queued = g_value_get_uint(value);
+      break;
+    case PROP_OVERFLOW:
+      s.overflow = static_cast<Overflow>(g_value_get_enum(value));
+      break;
     default:
       return false;
   }
@@ -249,6 +292,12 @@ bool get_setting(const Settings& s, guint prop_id, GValue* value) {
       break;
     case PROP_IS_LIVE:
       g_value_set_boolean(value, s.is_live);
+      break;
+    case PROP_MAX_QUEUED:
+      g_value_set_uint(value, s.max_queued);
+      break;
+    case PROP_OVERFLOW:
+      g_value_set_enum(value, static_cast<gint>(s.overflow));
       break;
     default:
       return false;

@@ -15,6 +15,14 @@ namespace pockettts_gst {
 
 inline constexpr gint64 kDefaultSeed = -1;
 inline constexpr const char* kDefaultDevice = "cpu";
+inline constexpr guint kDefaultMaxQueued = 16;
+
+// Timed text whose speech runs past the start of the next cue (the `overflow` property).
+enum class Overflow {
+  kShift,    // the next cue starts late, where the speech ends
+  kClip,     // the speech is cut at the next cue's start, with a short fade-out
+  kOverlap,  // every cue starts at its own time: the speech overlaps, for a mixer downstream
+};
 
 struct Settings {
   std::string text;
@@ -30,6 +38,8 @@ struct Settings {
   int num_threads = 0;  // 0: the library's default (1)
   pockettts::Precision precision = pockettts::Precision::kFp32;
   bool is_live = false;
+  guint max_queued = kDefaultMaxQueued;  // utterances waiting; 0: no bound
+  Overflow overflow = Overflow::kShift;
 };
 
 // class_init: installs every property of the element.
@@ -40,5 +50,7 @@ bool set_setting(Settings& settings, guint prop_id, const GValue* value);
 bool get_setting(const Settings& settings, guint prop_id, GValue* value);
 // True for the `text` property's id: a change while the stream runs is spoken next.
 bool is_text_property(guint prop_id);
+// True for `max-queued`: a change applies to the input queue at once.
+bool is_max_queued_property(guint prop_id);
 
 }  // namespace pockettts_gst

@@ -22,9 +22,42 @@ void post_element_message(GstPocketTts* self, GstStructure* structure) {
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));
 }
 
-// Before an utterance that has a time of its own: silence until then, or an overrun message
-// when the previous speech ran past it. `*scheduled` is that time (NONE: untimed).
-GstFlowReturn silence_until_scheduled(GstPocketTts* self, const Item& item,
+const char* overflow_nick(Overflow overflow) {
+  switch (overflow) {
+    case Overflow::kClip:
+      return "clip";
+    case Overflow::kOverlap:
+      return "overlap";
+    case Overflow::kShift:
+      break;
+  }
+  return "shift";
+}
+
+// The speech before the cue `text`, due at `scheduled`, ran until `reached` (or was cut there:
+// clip); `overflow` says what the element did about it.
+void post_overrun(GstPocketTts* self, const std::string& text, GstClockTime scheduled,
+                  GstClockTime reached, Overflow overflow) {
+  OutputTimeline& out = self->priv->output;
+  const GstClockTime lateness = reached - scheduled;
+  GST_INFO_OBJECT(self,
+                  "overrun (%s): \"%s\" was due at %" GST_TIME_FORMAT
+                  " but the previous speech ran until %" GST_TIME_FORMAT " (%" GST_TIME_FORMAT
+                  " late)",
+                  overflow_nick(overflow), text.c_str(), GST_TIME_ARGS(scheduled),
+                  GST_TIME_ARGS(reached), GST_TIME_ARGS(lateness));
+  post_element_message(
+      self, gst_structure_new("pockettts-overrun", "text", G_TYPE_STRING, text.c_str(),
+                              "scheduled-running-time", G_TYPE_UINT64,
+                              out.running_time_of(scheduled), "running-time", G_TYPE_UINT64,
+                              out.running_time_of(reached), "lateness", G_TYPE_UINT64, lateness,
+                              "overflow", G_TYPE_STRING, overflow_nick(overflow), nullptr));
+}
+
+// Before an utterance that has a time of its own: silence until then, or an overrun when the
+// previous speech ran past it (shifted: it starts where that speech ends; overlap: it starts
+// at its own time anyway). `*scheduled` is that time (NONE: untimed).
+GstFlowReturn silence_until_scheduled(GstPocketTts* self, const Item& item, Overflow overflow,
                                       GstClockTime* scheduled) {
   PocketTtsPrivate& p = *self->priv;
   OutputTimeline& out = p.output;
@@ -38,21 +71,35 @@ GstFlowReturn silence_until_scheduled(GstPocketTts* self, const Item& item,
                                   [&p, &item] { return p.input.is_cancelled(item.epoch); });
   }
   if (out.has_pushed_past(*scheduled)) {
-    const GstClockTime lateness = cursor - *scheduled;
-    GST_INFO_OBJECT(self,
-                    "overrun: \"%s\" was due at %" GST_TIME_FORMAT
-                    " but the previous speech ran until %" GST_TIME_FORMAT " (%" GST_TIME_FORMAT
-                    " late)",
-                    item.text.c_str(), GST_TIME_ARGS(*scheduled), GST_TIME_ARGS(cursor),
-                    GST_TIME_ARGS(lateness));
-    post_element_message(
-        self,
-        gst_structure_new("pockettts-overrun", "text", G_TYPE_STRING, item.text.c_str(),
-                          "scheduled-running-time", G_TYPE_UINT64, out.running_time_of(*scheduled),
-                          "running-time", G_TYPE_UINT64, out.running_time_of(cursor), "lateness",
-                          G_TYPE_UINT64, lateness, nullptr));
+    // A clip comes too late when the cue came after the speech had passed its start.
+    const bool overlap = overflow == Overflow::kOverlap;
+    post_overrun(self, item.text, *scheduled, cursor, overlap ? overflow : Overflow::kShift);
+    if (overlap) out.rewind_to(*scheduled);
   }
   return GST_FLOW_OK;
+}
+
+// overflow=clip: the last 5 ms before the cut fade out, so that it does not click.
+void fade_out(std::vector<float>& samples) {
+  const size_t fade = std::min<size_t>(samples.size(), kSampleRate / 200);
+  const size_t first = samples.size() - fade;
+  for (size_t i = first; i < samples.size(); ++i)
+    samples[i] *= static_cast<float>(samples.size() - i) / static_cast<float>(fade + 1);
+}
+
+// overflow=clip: cuts `chunk` where the next cue known now starts. True when it did (the
+// utterance ends with it).
+bool clip_at_next_cue(GstPocketTts* self, std::vector<float>& chunk) {
+  PocketTtsPrivate& p = *self->priv;
+  const std::optional<Item> cue = p.input.next_cue();
+  if (!cue) return false;
+  const GstClockTime cue_start = std::max<GstClockTime>(cue->pts, p.output.segment_start());
+  const guint64 room = p.output.samples_before(cue_start);
+  if (room >= chunk.size()) return false;
+  chunk.resize(room);
+  fade_out(chunk);
+  post_overrun(self, cue->text, cue_start, cue_start, Overflow::kClip);
+  return true;
 }
 
 GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
@@ -66,7 +113,7 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   if (ret != GST_FLOW_OK) return ret;
 
   GstClockTime scheduled;
-  ret = silence_until_scheduled(self, item, &scheduled);
+  ret = silence_until_scheduled(self, item, s.overflow, &scheduled);
   if (ret != GST_FLOW_OK) return ret;
   if (p.input.is_cancelled(item.epoch)) return GST_FLOW_OK;
 
@@ -93,6 +140,7 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   p.input.set_current_stream(stream, item.epoch);
 
   bool cancelled = false;
+  bool clipped = false;
   guint frames = 0;
   std::vector<float> chunk;
   while (ret == GST_FLOW_OK) {
@@ -119,8 +167,14 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
                            std::chrono::steady_clock::now() - requested)
                            .count());
     }
-    ret = out.push_speech(chunk.data(), chunk.size());
+    if (s.overflow == Overflow::kClip && GST_CLOCK_TIME_IS_VALID(scheduled))
+      clipped = clip_at_next_cue(self, chunk);
+    if (!chunk.empty()) ret = out.push_speech(chunk.data(), chunk.size());
     ++frames;
+    if (clipped) {
+      stream->cancel();
+      break;
+    }
     // The chunk that was already decoded when cancel() came is the last one.
     if (ret == GST_FLOW_OK && p.input.is_cancelled(item.epoch)) {
       cancelled = true;
@@ -132,13 +186,14 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
 
   const GstClockTime end = out.cursor();
   GST_DEBUG_OBJECT(self, "spoke %u frames of \"%s\"%s", frames, item.text.c_str(),
-                   cancelled ? " (cancelled)" : "");
+                   cancelled ? " (cancelled)" : clipped ? " (clipped)" : "");
   post_element_message(
       self, gst_structure_new("pockettts-utterance-end", "text", G_TYPE_STRING, item.text.c_str(),
                               "start-running-time", G_TYPE_UINT64, out.running_time_of(start),
                               "running-time", G_TYPE_UINT64, out.running_time_of(end), "frames",
                               G_TYPE_UINT, frames, "cancelled", G_TYPE_BOOLEAN,
-                              static_cast<gboolean>(cancelled || ret != GST_FLOW_OK), nullptr));
+                              static_cast<gboolean>(cancelled || ret != GST_FLOW_OK), "clipped",
+                              G_TYPE_BOOLEAN, static_cast<gboolean>(clipped), nullptr));
   return ret;
 }
 

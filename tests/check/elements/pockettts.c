@@ -194,6 +194,8 @@ GST_START_TEST(test_subtitle_timing_with_gaps) {
   fail_unless_equals_uint64(uint64_field(overruns, 0, "running-time"), second_end);
   fail_unless_equals_uint64(uint64_field(overruns, 0, "lateness"),
                             second_end - 10 * GST_SECOND - 100 * GST_MSECOND);
+  fail_unless_equals_string(gst_structure_get_string(g_ptr_array_index(overruns, 0), "overflow"),
+                            "shift");
   fail_unless_equals_uint64(uint64_field(starts, 2, "running-time"), second_end);
 
   /* Silence is zeroed and flagged GAP; speech is not. */
