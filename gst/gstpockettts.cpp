@@ -53,7 +53,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS("text/x-raw, format = (string) { utf8, pango-markup }"));
+    GST_STATIC_CAPS("text/x-raw, format = (string) { utf8, pango-markup }; application/ssml+xml"));
 
 #define gst_pocket_tts_parent_class parent_class
 G_DEFINE_TYPE(GstPocketTts, gst_pocket_tts, GST_TYPE_ELEMENT)
@@ -239,10 +239,12 @@ static gboolean gst_pocket_tts_src_activate_mode(GstPad* pad, GstObject* parent,
   PocketTtsPrivate& p = *self->priv;
   if (mode != GST_PAD_MODE_PUSH) return FALSE;
   if (active) {
+    p.model_and_voice.allow_downloads();
     p.input.set_flushing(false);
     return gst_pad_start_task(pad, pockettts_gst::stream_next_item, self, nullptr);
   }
   p.input.set_flushing(true);
+  p.model_and_voice.cancel_downloads();
   return gst_pad_stop_task(pad);
 }
 
@@ -298,7 +300,18 @@ static gboolean gst_pocket_tts_speak(GstPocketTts* self, const gchar* text) {
     GST_WARNING_OBJECT(self, "speak: empty text, ignored");
     return FALSE;
   }
-  const pockettts_gst::Admission admission = self->priv->input.queue_spoken_text(utterance);
+  const bool ssml = copy_settings(self).ssml;
+  if (ssml) {
+    const std::string error = pockettts_gst::ssml_error(utterance);
+    if (!error.empty()) {
+      GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("speak: the SSML text is malformed: %s",
+                                                     error.c_str()),
+                          ("not spoken: %s", text));
+      return FALSE;
+    }
+  }
+  const pockettts_gst::Admission admission =
+      self->priv->input.queue_spoken_text(utterance, ssml);
   switch (admission.result) {
     case pockettts_gst::Admission::kEnded:
       GST_WARNING_OBJECT(self, "speak: the stream has ended (EOS), \"%s\" ignored", text);
@@ -323,6 +336,7 @@ static void gst_pocket_tts_cancel(GstPocketTts* self) {
 static bool gst_pocket_tts_start(GstPocketTts* self) {
   PocketTtsPrivate& p = *self->priv;
   const Settings s = copy_settings(self);
+  p.model_and_voice.allow_downloads();  // a deactivation before may have stopped them
   if (!p.model_and_voice.prepare(GST_ELEMENT(self), s)) return false;
   p.latency.reset();
   p.live = s.is_live;
@@ -353,7 +367,16 @@ static bool gst_pocket_tts_prepare_stream(GstPocketTts* self) {
                       ("%zu bytes", s.text.size()));
     return false;
   }
-  if (!p.input.queue_source_text(s.text)) {
+  if (s.ssml && !pockettts_gst::is_blank(s.text)) {
+    const std::string error = pockettts_gst::ssml_error(s.text);
+    if (!error.empty()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                        ("The text property is malformed SSML: %s", error.c_str()),
+                        ("ssml=true: the text property must be an SSML document"));
+      return false;
+    }
+  }
+  if (!p.input.queue_source_text(s.text, s.ssml)) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                       ("Nothing to speak: the text property is empty and no text source is "
                        "linked to the sink pad."),
@@ -423,7 +446,17 @@ static void gst_pocket_tts_text_changed(GstPocketTts* self, const GValue* value)
                         ("%zu bytes, not spoken", utterance.size()));
     return;
   }
-  if (!p.input.queue_text_change(utterance))
+  const bool ssml = copy_settings(self).ssml;
+  if (ssml) {
+    const std::string error = pockettts_gst::ssml_error(utterance);
+    if (!error.empty()) {
+      GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                          ("The text property is malformed SSML: %s", error.c_str()),
+                          ("not spoken: %s", text));
+      return;
+    }
+  }
+  if (!p.input.queue_text_change(utterance, ssml))
     GST_WARNING_OBJECT(self, "text: the stream has ended (EOS), \"%s\" not spoken", text);
   else
     GST_DEBUG_OBJECT(self, "text: \"%s\" is spoken next", text);

@@ -71,14 +71,16 @@ Admission InputQueue::push_utterance(Item item) {
   return *admission;
 }
 
-Admission InputQueue::queue_spoken_text(std::string text) {
+Admission InputQueue::queue_spoken_text(std::string text, bool ssml) {
   std::lock_guard<std::mutex> guard(lock_);
   if (eos_sent_ || eos_requested_) return Admission{Admission::kEnded, std::nullopt};
   std::optional<Admission> admission = make_room_locked();
   if (!admission) return Admission{Admission::kFull, std::nullopt};
   auto eos = std::find_if(items_.begin(), items_.end(),
                           [](const Item& i) { return i.kind == ItemKind::kEos; });
-  items_.insert(eos, Item(ItemKind::kUtterance, std::move(text)));
+  Item item(ItemKind::kUtterance, std::move(text));
+  item.ssml = ssml;
+  items_.insert(eos, std::move(item));
   wake_locked();
   return *admission;
 }
@@ -119,7 +121,7 @@ void InputQueue::end_source_stream(guint32 seqnum) {
   cancel_current_locked();
 }
 
-bool InputQueue::queue_text_change(std::string text) {
+bool InputQueue::queue_text_change(std::string text, bool ssml) {
   std::lock_guard<std::mutex> guard(lock_);
   if (eos_sent_ || eos_requested_) return false;
   items_.erase(std::remove_if(items_.begin(), items_.end(),
@@ -127,6 +129,7 @@ bool InputQueue::queue_text_change(std::string text) {
                items_.end());
   Item item(ItemKind::kUtterance, std::move(text));
   item.from_text_property = true;
+  item.ssml = ssml;
   items_.push_front(std::move(item));
   wake_locked();
   return true;
@@ -167,11 +170,12 @@ void InputQueue::start_stream(bool source_mode, bool hold_until_playing) {
                items_.end());
 }
 
-bool InputQueue::queue_source_text(std::string text) {
+bool InputQueue::queue_source_text(std::string text, bool ssml) {
   std::lock_guard<std::mutex> guard(lock_);
   if (!is_blank(text)) {
     Item item(ItemKind::kUtterance, std::move(text));
     item.from_text_property = true;  // a change before it starts replaces it
+    item.ssml = ssml;
     items_.push_front(std::move(item));
   } else if (items_.empty() && !hold_until_playing_) {
     return false;
@@ -315,17 +319,21 @@ void UpstreamText::reset() {
   gst_segment_init(&segment_, GST_FORMAT_TIME);
   segment_.format = GST_FORMAT_UNDEFINED;  // until upstream says
   paragraphs_.reset();
+  ssml_stream_.clear();
   markup_ = false;
+  ssml_ = false;
 }
 
 void UpstreamText::flush_stop() {
   gst_segment_init(&segment_, GST_FORMAT_TIME);
   paragraphs_.reset();
+  ssml_stream_.clear();
 }
 
 void UpstreamText::set_caps(GstCaps* caps) {
-  const gchar* format = gst_structure_get_string(gst_caps_get_structure(caps, 0), "format");
-  markup_ = g_strcmp0(format, "pango-markup") == 0;
+  const GstStructure* structure = gst_caps_get_structure(caps, 0);
+  ssml_ = gst_structure_has_name(structure, "application/ssml+xml");
+  markup_ = g_strcmp0(gst_structure_get_string(structure, "format"), "pango-markup") == 0;
 }
 
 void UpstreamText::set_segment(GstEvent* event, InputQueue& queue) {
@@ -350,6 +358,15 @@ GstFlowReturn UpstreamText::queue_text(GstElement* element, InputQueue& queue, s
     return GST_FLOW_ERROR;
   }
   if (markup_) text = strip_pango_markup(text);
+  if (ssml_ && !is_blank(text)) {
+    const std::string error = ssml_error(text);
+    if (!error.empty()) {
+      GST_ELEMENT_ERROR(element, STREAM, DECODE, ("The SSML text is malformed: %s", error.c_str()),
+                        ("SSML at %" GST_TIME_FORMAT " (%zu bytes)", GST_TIME_ARGS(pts),
+                         text.size()));
+      return GST_FLOW_ERROR;
+    }
+  }
 
   if (is_blank(text)) {
     // An empty subtitle is a stretch of silence, not an error.
@@ -364,6 +381,7 @@ GstFlowReturn UpstreamText::queue_text(GstElement* element, InputQueue& queue, s
   }
   Item item(ItemKind::kUtterance, std::move(text));
   item.pts = pts;
+  item.ssml = ssml_;
   const Admission admission = queue.push_utterance(std::move(item));
   if (admission.result == Admission::kFlushing) return GST_FLOW_FLUSHING;
   warn_if_dropped(element, admission);
@@ -384,6 +402,18 @@ GstFlowReturn UpstreamText::receive(GstElement* element, InputQueue& queue, GstB
   if (segment_.format == GST_FORMAT_TIME)
     return queue_text(element, queue, std::move(data), pts, duration);
 
+  // A byte stream of SSML is one document: spoken at EOS, when it is whole.
+  if (ssml_) {
+    if (ssml_stream_.size() + data.size() > kMaxSsmlDocumentBytes) {
+      GST_ELEMENT_ERROR(element, STREAM, FAILED,
+                        ("The SSML document is larger than %zu bytes: split it into several.",
+                         kMaxSsmlDocumentBytes),
+                        ("%zu bytes so far", ssml_stream_.size() + data.size()));
+      return GST_FLOW_ERROR;
+    }
+    ssml_stream_ += data;
+    return GST_FLOW_OK;
+  }
   // A byte stream: blocks cut anywhere, so only whole paragraphs are utterances.
   for (std::string& paragraph : paragraphs_.push(data.data(), data.size())) {
     const GstFlowReturn flow =
@@ -395,7 +425,8 @@ GstFlowReturn UpstreamText::receive(GstElement* element, InputQueue& queue, GstB
 
 bool UpstreamText::finish(GstElement* element, InputQueue& queue) {
   if (segment_.format == GST_FORMAT_TIME) return true;
-  std::string rest = paragraphs_.finish();
+  std::string rest = ssml_ ? std::move(ssml_stream_) : paragraphs_.finish();
+  ssml_stream_.clear();
   return rest.empty() || queue_text(element, queue, std::move(rest), GST_CLOCK_TIME_NONE,
                                     GST_CLOCK_TIME_NONE) == GST_FLOW_OK;
 }

@@ -34,6 +34,7 @@ struct Item {
   guint32 seqnum = GST_SEQNUM_INVALID;          // kSegment, kEos: the seqnum the event had
   std::shared_ptr<GstEvent> event;              // kEvent
   bool from_text_property = false;              // kUtterance: the text property changed
+  bool ssml = false;                            // kUtterance: the text is an SSML document
   uint64_t epoch = 0;                           // the cancel epoch when it was dequeued
 
   explicit Item(ItemKind k = ItemKind::kUtterance, std::string t = {})
@@ -65,7 +66,7 @@ class InputQueue {
   // speak(): ahead of a queued EOS, so that in source mode it extends the speech. kEnded once
   // the stream has ended (EOS sent). When full, a live stream drops the oldest waiting
   // utterance; otherwise the text is refused (kFull): an application's thread never blocks.
-  Admission queue_spoken_text(std::string text);
+  Admission queue_spoken_text(std::string text, bool ssml);
   // The max-queued property; applies at once (a blocked upstream resumes when it grew).
   void set_max_queued(guint max_queued);
   // A copy of the first timed utterance waiting in the current segment (overflow=clip cuts
@@ -80,7 +81,7 @@ class InputQueue {
   // The text property changed while the stream runs (source mode): spoken next, after the
   // utterance being spoken; replaces an earlier change not yet started. False once the
   // stream has ended.
-  bool queue_text_change(std::string text);
+  bool queue_text_change(std::string text, bool ssml);
   // Upstream's EOS, after the text before it.
   void push_upstream_eos(guint32 seqnum);
   // What the streaming task last returned: upstream's chain function returns it.
@@ -92,7 +93,7 @@ class InputQueue {
   void start_stream(bool source_mode, bool hold_until_playing);
   // Source mode: the text property (when not blank) goes first, and the stream ends with EOS
   // after what is queued. False when there is nothing to speak and nothing can come (not live).
-  bool queue_source_text(std::string text);
+  bool queue_source_text(std::string text, bool ssml);
   // A live element speaks only in PLAYING: items are held until then.
   void set_playing(bool playing);
   // Pad activation (flushing = false lets the task run) and deactivation (also cancels).
@@ -184,6 +185,8 @@ class UpstreamText {
                            GstClockTime pts, GstClockTime duration);
 
   bool markup_ = false;
+  bool ssml_ = false;         // application/ssml+xml: each timed buffer is a document
+  std::string ssml_stream_;   // a byte stream of SSML: the document so far
   GstSegment segment_;
   ParagraphSplitter paragraphs_;
 };

@@ -4,11 +4,13 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include <pockettts/ssml.h>
 #include <pockettts/tts_model.h>
 
 #include "model_cache.h"
@@ -26,10 +28,18 @@ pockettts::GenerateOptions generate_options(const Settings& settings);
 class ModelAndVoice {
  public:
   // Loads the model and prepares the voice the settings ask for, when they are not what is
-  // held. Posts the error on `element` and returns false when that fails.
+  // held, posting PROGRESS messages ("model", "voice") on `element` meanwhile. Posts the error
+  // on `element` and returns false when that fails.
   bool prepare(GstElement* element, const Settings& settings);
-  // Starts speaking `text` in the prepared voice; throws as generate_audio_stream does.
+  // Pads deactivating: a download under way stops (the load fails as cancelled); allowed again
+  // when they activate.
+  void cancel_downloads() { cancel_ = true; }
+  void allow_downloads() { cancel_ = false; }
+  // Starts speaking `text` (or an SSML document's script) in the prepared voice; throws as
+  // generate_audio_stream does.
   std::shared_ptr<pockettts::AudioChunkStream> generate(const std::string& text,
+                                                        const Settings& settings);
+  std::shared_ptr<pockettts::AudioChunkStream> generate(const pockettts::SpeechScript& script,
                                                         const Settings& settings);
   // Generates the first chunk of a short text, so that a live pipeline's latency query has a
   // real number before the first utterance. GST_CLOCK_TIME_NONE when that fails (logged).
@@ -39,6 +49,14 @@ class ModelAndVoice {
   void release();
 
  private:
+  static std::string model_name(const Settings& settings);
+  // The voice to prepare: the property's, or the model pack's own for the default.
+  std::string voice_for(const Settings& settings) const;
+  std::string predefined_voice_names() const;
+  bool load_model(GstElement* element, const Settings& settings);
+  bool prepare_voice(GstElement* element, const Settings& settings);
+
+  std::atomic<bool> cancel_{false};
   std::shared_ptr<const pockettts::TTSModel> model_;
   ModelRequest model_request_;
   std::optional<pockettts::VoiceState> voice_;

@@ -36,11 +36,11 @@ std::string model_cache_key(const ModelRequest& request) {
     config = absolute;
     g_free(absolute);
   }
-  return config + '\n' + request.device + '\n' + pockettts::precision_name(request.precision);
+  return config + '\n' + request.language + '\n' + request.device + '\n' + pockettts::precision_name(request.precision);
 }
 
-std::shared_ptr<const pockettts::TTSModel> acquire_model(const ModelRequest& request,
-                                                         bool* shared) {
+std::shared_ptr<const pockettts::TTSModel> acquire_model(
+    const ModelRequest& request, const pockettts::DownloadOptions& download, bool* shared) {
   const std::string key = model_cache_key(request);
   std::shared_ptr<Entry> entry;
   {
@@ -66,6 +66,8 @@ std::shared_ptr<const pockettts::TTSModel> acquire_model(const ModelRequest& req
   }
   pockettts::LoadOptions options;
   options.config = request.config;
+  options.language = request.language;
+  options.download = download;
   options.device = request.device;
   options.precision = request.precision;
   auto model = pockettts::TTSModel::load_model(options);

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <pockettts/model_packs.h>
+
 namespace pockettts_gst {
 
 namespace {
@@ -61,6 +63,8 @@ enum {
   PROP_IS_LIVE,
   PROP_MAX_QUEUED,
   PROP_OVERFLOW,
+  PROP_LANGUAGE,
+  PROP_SSML,
 };
 
 }  // namespace
@@ -90,6 +94,23 @@ void install_properties(GObjectClass* gobject_class) {
                           "Model variant id or path to a model YAML config. Elements using the "
                           "same model and device share one loaded copy",
                           pockettts::kDefaultVariant, flags));
+  g_object_class_install_property(
+      gobject_class, PROP_LANGUAGE,
+      g_param_spec_string(
+          "language", "Language",
+          g_intern_string(("Model pack by language, as the reference's --language (" +
+                           pockettts::language_list() +
+                           "); leave model at its default when set (empty = the model property "
+                           "decides)")
+                              .c_str()),
+          "", flags));
+  g_object_class_install_property(
+      gobject_class, PROP_SSML,
+      g_param_spec_boolean("ssml", "SSML",
+                           "The text property and speak() are SSML documents (<speak>, <p>, <s>, "
+                           "<break>, <sub>); upstream text says so by its caps "
+                           "(application/ssml+xml)",
+                           FALSE, flags));
   g_object_class_install_property(
       gobject_class, PROP_TEMPERATURE,
       g_param_spec_float("temperature", "Temperature",
@@ -237,6 +258,12 @@ bool set_setting(Settings& s, guint prop_id, const GValue* value) {
     case PROP_MAX_QUEUED:
       s.max_queued = g_value_get_uint(value);
       break;
+    case PROP_LANGUAGE:
+      s.language = string_of();
+      break;
+    case PROP_SSML:
+      s.ssml = g_value_get_boolean(value);
+      break;
     case PROP_OVERFLOW:
       s.overflow = static_cast<Overflow>(g_value_get_enum(value));
       break;
@@ -295,6 +322,12 @@ bool get_setting(const Settings& s, guint prop_id, GValue* value) {
       break;
     case PROP_MAX_QUEUED:
       g_value_set_uint(value, s.max_queued);
+      break;
+    case PROP_LANGUAGE:
+      g_value_set_string(value, s.language.c_str());
+      break;
+    case PROP_SSML:
+      g_value_set_boolean(value, s.ssml);
       break;
     case PROP_OVERFLOW:
       g_value_set_enum(value, static_cast<gint>(s.overflow));

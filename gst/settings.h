@@ -28,6 +28,8 @@ struct Settings {
   std::string text;
   std::string voice = pockettts::kDefaultVoice;
   std::string model = pockettts::kDefaultVariant;
+  std::string language;  // a model pack by the reference's language; empty: `model` decides
+  bool ssml = false;     // the text property and speak() are SSML documents
   // temperature, lsd-decode-steps, noise-clamp (the property's 0 is unset), eos-threshold.
   pockettts::SamplingOptions sampling;
   int frames_after_eos = -1;  // -1: guessed from the text

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <pockettts/error.h>
+#include <pockettts/ssml.h>
 
 #include "diagnostics.h"
 #include "element_state.h"
@@ -131,7 +132,16 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   const auto requested = std::chrono::steady_clock::now();
   std::shared_ptr<pockettts::AudioChunkStream> stream;
   try {
-    stream = p.model_and_voice.generate(item.text, s);
+    if (item.ssml) {
+      // Checked when queued: here only its warnings (elements spoken as their content).
+      const pockettts::SpeechScript script = pockettts::parse_ssml(item.text);
+      for (const std::string& warning : script.warnings)
+        GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("SSML: %s", warning.c_str()),
+                            ("in \"%s\"", item.text.c_str()));
+      stream = p.model_and_voice.generate(script, s);
+    } else {
+      stream = p.model_and_voice.generate(item.text, s);
+    }
   } catch (const std::exception& e) {
     POST_ERROR(self, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
                std::string("Could not speak \"") + item.text + "\": " + e.what(), "");

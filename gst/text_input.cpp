@@ -2,6 +2,10 @@
 
 #include <glib.h>
 
+#include <exception>
+
+#include <pockettts/ssml.h>
+
 namespace pockettts_gst {
 
 namespace {
@@ -50,6 +54,15 @@ std::string strip_pango_markup(const std::string& markup) {
 
 bool is_valid_utf8(const std::string& text) {
   return g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr);
+}
+
+std::string ssml_error(const std::string& document) {
+  try {
+    pockettts::parse_ssml(document);
+    return std::string();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
 }
 
 bool is_blank(const std::string& text) {

@@ -13,6 +13,13 @@ std::string strip_pango_markup(const std::string& markup);
 
 bool is_valid_utf8(const std::string& text);
 
+// Why `document` cannot be spoken as SSML (the parser's message, with line and character);
+// empty when it can.
+std::string ssml_error(const std::string& document);
+
+// A byte stream of SSML (filesrc) is one document, read whole before it is spoken.
+inline constexpr size_t kMaxSsmlDocumentBytes = 1 << 20;
+
 // True when the text has nothing a person could hear (empty or only white space).
 bool is_blank(const std::string& text);
 

@@ -17,12 +17,12 @@ std::string data_path(const char* relative) {
   return std::string(data) + "/" + relative;
 }
 
-std::vector<float> element_samples(const std::string& text, int max_tokens) {
+std::vector<float> element_samples(const std::string& text, int max_tokens, bool ssml) {
   GstElement* tts = gst_element_factory_make("pockettts", nullptr);
   fail_unless(tts != nullptr, "pockettts not found (GST_PLUGIN_PATH?)");
   g_object_set(tts, "model", data_path("tiny/config.yaml").c_str(), "voice",
                data_path("tiny/voice/voice_s16.wav").c_str(), "temperature", 0.0f, "text",
-               text.c_str(), "max-tokens", max_tokens, nullptr);
+               text.c_str(), "max-tokens", max_tokens, "ssml", ssml, nullptr);
   GstHarness* h = gst_harness_new_with_element(tts, nullptr, "src");
   gst_harness_play(h);
   std::vector<float> samples;
@@ -41,7 +41,7 @@ std::vector<float> element_samples(const std::string& text, int max_tokens) {
   return samples;
 }
 
-std::vector<float> library_samples(const std::string& text, int max_tokens) {
+std::vector<float> library_samples(const std::string& text, int max_tokens, bool ssml) {
   pockettts::LoadOptions load;
   load.config = data_path("tiny/config.yaml");
   load.sampling.temp = 0.0f;
@@ -49,12 +49,13 @@ std::vector<float> library_samples(const std::string& text, int max_tokens) {
   auto voice = model->get_state_for_audio_prompt(data_path("tiny/voice/voice_s16.wav"));
   pockettts::GenerateOptions options;
   options.max_tokens = max_tokens;
+  if (ssml) options.text_format = pockettts::TextFormat::kSsml;
   return model->generate_audio(voice, text, options);
 }
 
-void check_parity(const std::string& text, int max_tokens) {
-  const std::vector<float> expected = library_samples(text, max_tokens);
-  const std::vector<float> got = element_samples(text, max_tokens);
+void check_parity(const std::string& text, int max_tokens, bool ssml = false) {
+  const std::vector<float> expected = library_samples(text, max_tokens, ssml);
+  const std::vector<float> got = element_samples(text, max_tokens, ssml);
   fail_unless(!expected.empty(), "generate_audio returned no audio");
   fail_unless_equals_uint64(got.size(), expected.size());
   for (size_t i = 0; i < got.size(); ++i) {
@@ -76,12 +77,23 @@ GST_START_TEST(test_samples_equal_generate_audio_chunked) {
 }
 GST_END_TEST
 
+// ssml=true: breaks, sentences and substitutions as the library speaks them (its own tests
+// check the silences are sample-exact).
+GST_START_TEST(test_ssml_samples_equal_generate_audio) {
+  check_parity(
+      "<speak>Hello there.<break time=\"500ms\"/><s>A second sentence.</s>"
+      "<break strength=\"weak\"/><sub alias=\"World Wide Web\">WWW</sub></speak>",
+      pockettts::kDefaultMaxTokensPerChunk, true);
+}
+GST_END_TEST
+
 static Suite* pockettts_parity_suite(void) {
   Suite* s = suite_create("pockettts_parity");
   TCase* tc = tcase_create("general");
   suite_add_tcase(s, tc);
   tcase_add_test(tc, test_samples_equal_generate_audio);
   tcase_add_test(tc, test_samples_equal_generate_audio_chunked);
+  tcase_add_test(tc, test_ssml_samples_equal_generate_audio);
   return s;
 }
 
