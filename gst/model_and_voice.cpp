@@ -1,6 +1,5 @@
 #include "model_and_voice.h"
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <utility>
@@ -48,12 +47,7 @@ std::string ModelAndVoice::model_name(const Settings& s) {
 }
 
 std::string ModelAndVoice::voice_for(const Settings& s) const {
-  // The voice property's default is b6369a24's; a pack without that voice speaks with its own.
-  const auto& voices = model_->predefined_voices();
-  if (s.voice == pockettts::kDefaultVoice && !voices.empty() &&
-      std::find(voices.begin(), voices.end(), s.voice) == voices.end())
-    return model_->default_voice();
-  return s.voice;
+  return s.voice.empty() ? model_->default_voice() : s.voice;
 }
 
 bool ModelAndVoice::load_model(GstElement* element, const Settings& s) {
@@ -74,8 +68,8 @@ bool ModelAndVoice::load_model(GstElement* element, const Settings& s) {
                  "");
       return false;
     }
-    GST_INFO_OBJECT(element, "%s model %s on %s", shared ? "sharing the loaded" : "loaded",
-                    model_name(s).c_str(), model->device().c_str());
+    GST_INFO_OBJECT(element, "%s model '%s' on %s", shared ? "sharing the loaded" : "loaded",
+                    (s.language.empty() ? s.model : s.language).c_str(), model->device().c_str());
     model_ = std::move(model);
     model_request_ = request;
     frame_size_ = model_->frame_size();
@@ -101,6 +95,14 @@ bool ModelAndVoice::load_model(GstElement* element, const Settings& s) {
 
 bool ModelAndVoice::prepare_voice(GstElement* element, const Settings& s) {
   const std::string voice = voice_for(s);
+  if (voice.empty()) {
+    POST_ERROR(element, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+               "The model " + model_name(s) +
+                   " has no predefined voices: set the voice property to an audio file or a "
+                   ".safetensors voice file.",
+               "");
+    return false;
+  }
   LoadProgress progress(element, "voice", "the voice \"" + voice + "\"");
   progress.start();
   try {

@@ -50,7 +50,7 @@ class ModelAndVoice {
 
  private:
   static std::string model_name(const Settings& settings);
-  // The voice to prepare: the property's, or the model pack's own for the default.
+  // The voice to prepare: the property's, or the model's default voice when it is empty.
   std::string voice_for(const Settings& settings) const;
   std::string predefined_voice_names() const;
   bool load_model(GstElement* element, const Settings& settings);

@@ -76,23 +76,28 @@ void install_properties(GObjectClass* gobject_class) {
       gobject_class, PROP_TEXT,
       g_param_spec_string("text", "Text",
                           "Text to speak when no text source is linked to the sink pad "
-                          "(the element then ends the stream after it)",
+                          "(the element then ends the stream after it); set while the stream "
+                          "runs, it is spoken next",
                           "", flags));
   g_object_class_install_property(
       gobject_class, PROP_VOICE,
       g_param_spec_string("voice", "Voice",
                           g_intern_string(("Voice to speak with: a predefined voice (" +
                                            pockettts::predefined_voice_list() +
-                                           "), an audio file path or URI to clone, or a "
-                                           ".safetensors voice file. A change applies to the "
-                                           "next utterance")
+                                           " for b6369a24; a language pack has its own), an "
+                                           "audio file path or URI to clone, or a .safetensors "
+                                           "voice file (empty = the model's default voice: " +
+                                           pockettts::kDefaultVoice +
+                                           " for b6369a24). A change applies to the next "
+                                           "utterance")
                                               .c_str()),
-                          pockettts::kDefaultVoice, flags));
+                          "", flags));
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Model",
-                          "Model variant id or path to a model YAML config. Elements using the "
-                          "same model and device share one loaded copy",
+                          "Model variant id or path to a model YAML config, downloaded from the "
+                          "hub when missing from the cache. Elements using the same model, "
+                          "language, device and precision share one loaded copy",
                           pockettts::kDefaultVariant, flags));
   g_object_class_install_property(
       gobject_class, PROP_LANGUAGE,

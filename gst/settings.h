@@ -26,7 +26,7 @@ enum class Overflow {
 
 struct Settings {
   std::string text;
-  std::string voice = pockettts::kDefaultVoice;
+  std::string voice;  // empty: the model's default voice
   std::string model = pockettts::kDefaultVariant;
   std::string language;  // a model pack by the reference's language; empty: `model` decides
   bool ssml = false;     // the text property and speak() are SSML documents

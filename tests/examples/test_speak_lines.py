@@ -105,7 +105,8 @@ def run_bad_model(command, checks):
 def run_cancel(command, checks):
     # A real-time sink, so the queued lines take seconds to speak and Ctrl-C comes during one.
     p, timer = spawn(command, "fakesink sync=true")
-    queued = [f"Queued line number {i}." for i in range(30)]
+    # Fewer than max-queued (16): a live element would drop the oldest beyond that.
+    queued = [f"Queued line number {i}." for i in range(12)]
     p.stdin.write("\n".join(queued) + "\n")
     p.stdin.flush()
     out = []
