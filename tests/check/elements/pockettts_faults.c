@@ -2,8 +2,7 @@
  * middle of an utterance, a state change to NULL mid-utterance, a voice file deleted between two
  * start-ups. Each must end in a defined state: an error a person can act on where there is one,
  * EOS downstream where the stream cannot go on, upstream told the flow, and an element that can
- * be stopped and started again and then speaks as before. gstcheck's leaks tracer fails a test
- * that leaves an object or buffer behind. On the tiny model in tests/data. */
+ * be stopped and started again and then speaks as before. On the tiny model in tests/data. */
 #include <glib/gstdio.h>
 #include <string.h>
 
