@@ -3,10 +3,12 @@
 // errors, the token kept from the storage host, transfers that fail half-way, concurrency,
 // progress. Standard headers first: check.h defines a `fail` macro that breaks <ios> included after
 // it.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -301,6 +303,30 @@ START_TEST(test_transfer_cut_mid_body_leaves_nothing_in_place) {
 }
 END_TEST
 
+// The cache's disk full mid-download (a file size limit stands for it: writes past it fail with
+// EFBIG as they would with ENOSPC): an error that says what to do, nothing left in the cache, not
+// even the temporary file.
+START_TEST(test_full_disk_leaves_nothing_and_says_so) {
+  Fixture f;
+  std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old_limit;
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = 256 * 1024;  // less than the 600 KiB weights
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const std::string message = error_of("hf://org/repo/weights.safetensors", ErrorCode::kInternal);
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  assert_contains(message, "no room for the download");
+  assert_contains(message, "HF_HUB_CACHE");
+  ck_assert(!exists(f.repo + "/snapshots/" + kCommit + "/weights.safetensors"));
+  ck_assert_msg(files_in(f.repo + "/blobs").empty(), "a partial blob was left: %s",
+                files_in(f.repo + "/blobs")[0].c_str());
+  // With room again, the same download completes.
+  pockettts::resolve_resource("hf://org/repo/weights.safetensors", {});
+  ck_assert(exists(f.repo + "/snapshots/" + kCommit + "/weights.safetensors"));
+}
+END_TEST
+
 START_TEST(test_wrong_size_is_rejected) {
   Fixture f;
   f.hub.set_fault("org/repo/weights.safetensors", Fault::kWrongSize);
@@ -518,6 +544,7 @@ int main() {
   TCase* integrity = tcase_create("integrity");
   tcase_set_timeout(integrity, 60);
   tcase_add_test(integrity, test_transfer_cut_mid_body_leaves_nothing_in_place);
+  tcase_add_test(integrity, test_full_disk_leaves_nothing_and_says_so);
   tcase_add_test(integrity, test_wrong_size_is_rejected);
   tcase_add_test(integrity, test_wrong_sha256_is_rejected);
   tcase_add_test(integrity, test_endless_redirects_are_bounded);

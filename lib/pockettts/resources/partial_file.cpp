@@ -18,8 +18,12 @@ namespace pockettts {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path, int error) {
-  throw Error(ErrorCode::kInternal,
-              "cannot " + what + " " + path.string() + ": " + std::strerror(error));
+  std::string message = "cannot " + what + " " + path.string() + ": " + std::strerror(error);
+  // A full disk (or quota, or file size limit) is the user's to fix: say how.
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG)
+    message += " (no room for the download: free some space, or move the cache with HF_HUB_CACHE "
+               "or HF_HOME for hub files, XDG_CACHE_HOME for URLs; nothing partial was kept)";
+  throw Error(ErrorCode::kInternal, message);
 }
 
 std::string random_hex() {
