@@ -60,6 +60,15 @@ Form parse_form(const std::string& content_type, const std::string& body) {
       FormField field;
       gsize size = 0;
       const char* data = static_cast<const char*>(g_bytes_get_data(part_body, &size));
+      // libsoup gives a part of a malformed body a wrapped-around size (found by
+      // fuzz_form_data): a part must lie inside the body.
+      if (size > body.size() || (size > 0 && (data < body.data() ||
+                                              data + size > body.data() + body.size()))) {
+        g_free(disposition);
+        g_hash_table_destroy(params);
+        soup_multipart_free(multipart);
+        throw FormError("the multipart/form-data body is malformed (a part runs past its end)");
+      }
       field.value.assign(data ? data : "", size);
       gpointer filename = nullptr;
       if (g_hash_table_lookup_extended(params, "filename", nullptr, &filename)) {
