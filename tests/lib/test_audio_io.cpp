@@ -67,7 +67,9 @@ std::vector<float> read_f32_tensor(const std::string& path, const std::string& n
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(bytes[i]);
   auto header = nlohmann::json::parse(bytes.substr(8, header_len));
   const auto& entry = header.at(name);
-  ck_assert_str_eq(entry.at("dtype").get<std::string>().c_str(), "F32");
+  // Named: check's macro keeps the pointer past the statement a temporary would live for.
+  const std::string dtype = entry.at("dtype").get<std::string>();
+  ck_assert_str_eq(dtype.c_str(), "F32");
   *shape = entry.at("shape").get<std::vector<int64_t>>();
   auto offsets = entry.at("data_offsets").get<std::vector<size_t>>();
   std::vector<float> data((offsets[1] - offsets[0]) / 4);

@@ -103,7 +103,8 @@ void record_log(const gchar*, GLogLevelFlags, const gchar* message, gpointer) {
 START_TEST(test_model_from_the_hub_generates_the_golden_audio_then_offline) {
   HubModel h;
   const nlohmann::json meta = manifest_case("short");
-  ck_assert_str_eq(meta["config"].get<std::string>().c_str(), "config.yaml");
+  const std::string config_name = meta["config"].get<std::string>();  // check keeps the pointer
+  ck_assert_str_eq(config_name.c_str(), "config.yaml");
   const std::string config = hub_config(h.dir, "hf://org/tiny/weights.safetensors", "");
   {
     auto model = load(config, meta);
