@@ -1,4 +1,5 @@
 #include "kernels/attention.h"
+#include "kernels/target_clones.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +10,7 @@ namespace pockettts::kernels {
 // Positions in the outer loops: the cache is read in memory order (all heads of a position are
 // contiguous in FlowLM's cache), which the prefetchers follow; head by head, each read jumped a
 // page.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void attend_one_query(
+POCKETTTS_TARGET_CLONES("avx512f", "avx2", "default") void attend_one_query(
     const float* q, int64_t heads, int64_t head_dim, const CachedKeysValues& cache,
     const uint8_t* allowed, float scale, float* scratch, float* out) {
   constexpr int64_t kLanes = 16;  // partial sums the compiler keeps in one vector register

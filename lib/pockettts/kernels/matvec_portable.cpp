@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/matvec.h"
+#include "kernels/target_clones.h"
 
 namespace pockettts::kernels {
 namespace {
@@ -81,7 +82,7 @@ void matvec_bf16_portable(const PackedWeights& w, const float* x, int64_t rows, 
 // where the CPU has it: every lane's sum is written out in order and nothing is contracted into
 // FMAs (meson.build), so both clones give the same bits, at twice the width.
 #if defined(__x86_64__)
-__attribute__((target_clones("avx2", "default")))
+POCKETTTS_TARGET_CLONES("avx2", "default")
 #endif
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y) {
   constexpr int kDenseLanes = 32;

@@ -1,6 +1,7 @@
 // PanelWeights: packing, the split over cores, and the two variants (AVX-512 when selected, as
 // for every kernel, see quantized_linear.cpp; portable C++ otherwise).
 #include "kernels/panel_product.h"
+#include "kernels/target_clones.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -124,7 +125,7 @@ __attribute__((always_inline)) inline void portable_tile(const PanelCall& c, int
 
 // Portable: the same order of summation as the AVX-512 variant (j ascending, bias, then the
 // residual), without fusing; an AVX2 clone is picked at load time where the CPU has it.
-__attribute__((target_clones("avx2", "default"))) void panel_rows_portable(const PanelCall& c,
+POCKETTTS_TARGET_CLONES("avx2", "default") void panel_rows_portable(const PanelCall& c,
                                                                            int64_t rows) {
   for (int64_t c0 = 0; c0 < c.valid; c0 += kLanes) {
     int64_t r0 = 0;

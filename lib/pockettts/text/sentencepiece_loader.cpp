@@ -20,16 +20,17 @@ struct ModuleApi {
   void (*free_memory)(void*);
 };
 
-// AddressSanitizer refuses RTLD_DEEPBIND (it would bypass its interceptors): sanitizer builds
-// load the module without it (docs/reliability.md says what that leaves untested).
-#if defined(__SANITIZE_ADDRESS__)
-#define POCKETTTS_ASAN 1
+// The sanitizer runtimes (ASan, TSan) refuse RTLD_DEEPBIND (it would bypass their
+// interceptors): sanitizer builds load the module without it (docs/reliability.md says what that
+// leaves untested).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define POCKETTTS_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POCKETTTS_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define POCKETTTS_SANITIZER 1
 #endif
 #endif
-#ifdef POCKETTTS_ASAN
+#ifdef POCKETTTS_SANITIZER
 constexpr int kDeepBind = 0;
 #else
 constexpr int kDeepBind = RTLD_DEEPBIND;
