@@ -300,10 +300,11 @@ static gboolean gst_pocket_tts_speak(GstPocketTts* self, const gchar* text) {
     GST_WARNING_OBJECT(self, "speak: empty text, ignored");
     return FALSE;
   }
-  const bool ssml = copy_settings(self).ssml;
-  if (ssml) {
-    const std::string error = pockettts_gst::ssml_error(utterance);
-    if (!error.empty()) {
+  std::shared_ptr<const pockettts::SpeechScript> script;
+  if (copy_settings(self).ssml) {
+    std::string error;
+    script = pockettts_gst::parse_ssml_document(utterance, &error);
+    if (!script) {
       GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS, ("speak: the SSML text is malformed: %s",
                                                      error.c_str()),
                           ("not spoken: %s", text));
@@ -311,7 +312,7 @@ static gboolean gst_pocket_tts_speak(GstPocketTts* self, const gchar* text) {
     }
   }
   const pockettts_gst::Admission admission =
-      self->priv->input.queue_spoken_text(utterance, ssml);
+      self->priv->input.queue_spoken_text(utterance, std::move(script));
   switch (admission.result) {
     case pockettts_gst::Admission::kEnded:
       GST_WARNING_OBJECT(self, "speak: the stream has ended (EOS), \"%s\" ignored", text);
@@ -367,16 +368,18 @@ static bool gst_pocket_tts_prepare_stream(GstPocketTts* self) {
                       ("%zu bytes", s.text.size()));
     return false;
   }
+  std::shared_ptr<const pockettts::SpeechScript> script;
   if (s.ssml && !pockettts_gst::is_blank(s.text)) {
-    const std::string error = pockettts_gst::ssml_error(s.text);
-    if (!error.empty()) {
+    std::string error;
+    script = pockettts_gst::parse_ssml_document(s.text, &error);
+    if (!script) {
       GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                         ("The text property is malformed SSML: %s", error.c_str()),
                         ("ssml=true: the text property must be an SSML document"));
       return false;
     }
   }
-  if (!p.input.queue_source_text(s.text, s.ssml)) {
+  if (!p.input.queue_source_text(s.text, std::move(script))) {
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
                       ("Nothing to speak: the text property is empty and no text source is "
                        "linked to the sink pad."),
@@ -446,17 +449,18 @@ static void gst_pocket_tts_text_changed(GstPocketTts* self, const GValue* value)
                         ("%zu bytes, not spoken", utterance.size()));
     return;
   }
-  const bool ssml = copy_settings(self).ssml;
-  if (ssml) {
-    const std::string error = pockettts_gst::ssml_error(utterance);
-    if (!error.empty()) {
+  std::shared_ptr<const pockettts::SpeechScript> script;
+  if (copy_settings(self).ssml) {
+    std::string error;
+    script = pockettts_gst::parse_ssml_document(utterance, &error);
+    if (!script) {
       GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
                           ("The text property is malformed SSML: %s", error.c_str()),
                           ("not spoken: %s", text));
       return;
     }
   }
-  if (!p.input.queue_text_change(utterance, ssml))
+  if (!p.input.queue_text_change(utterance, std::move(script)))
     GST_WARNING_OBJECT(self, "text: the stream has ended (EOS), \"%s\" not spoken", text);
   else
     GST_DEBUG_OBJECT(self, "text: \"%s\" is spoken next", text);

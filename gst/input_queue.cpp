@@ -71,7 +71,8 @@ Admission InputQueue::push_utterance(Item item) {
   return *admission;
 }
 
-Admission InputQueue::queue_spoken_text(std::string text, bool ssml) {
+Admission InputQueue::queue_spoken_text(std::string text,
+                                        std::shared_ptr<const pockettts::SpeechScript> ssml) {
   std::lock_guard<std::mutex> guard(lock_);
   if (eos_sent_ || eos_requested_) return Admission{Admission::kEnded, std::nullopt};
   std::optional<Admission> admission = make_room_locked();
@@ -79,7 +80,7 @@ Admission InputQueue::queue_spoken_text(std::string text, bool ssml) {
   auto eos = std::find_if(items_.begin(), items_.end(),
                           [](const Item& i) { return i.kind == ItemKind::kEos; });
   Item item(ItemKind::kUtterance, std::move(text));
-  item.ssml = ssml;
+  item.ssml = std::move(ssml);
   items_.insert(eos, std::move(item));
   wake_locked();
   return *admission;
@@ -91,13 +92,24 @@ void InputQueue::set_max_queued(guint max_queued) {
   room_.notify_all();
 }
 
-std::optional<Item> InputQueue::next_cue() const {
-  std::lock_guard<std::mutex> guard(lock_);
+const Item* InputQueue::next_cue_locked() const {
   for (const Item& item : items_) {
     if (item.kind == ItemKind::kSegment || item.kind == ItemKind::kEos) break;
-    if (item.kind == ItemKind::kUtterance && GST_CLOCK_TIME_IS_VALID(item.pts)) return item;
+    if (item.kind == ItemKind::kUtterance && GST_CLOCK_TIME_IS_VALID(item.pts)) return &item;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+GstClockTime InputQueue::next_cue_start() const {
+  std::lock_guard<std::mutex> guard(lock_);
+  const Item* cue = next_cue_locked();
+  return cue ? cue->pts : GST_CLOCK_TIME_NONE;
+}
+
+std::string InputQueue::next_cue_text() const {
+  std::lock_guard<std::mutex> guard(lock_);
+  const Item* cue = next_cue_locked();
+  return cue ? cue->text : std::string();
 }
 
 void InputQueue::cancel() {
@@ -121,7 +133,8 @@ void InputQueue::end_source_stream(guint32 seqnum) {
   cancel_current_locked();
 }
 
-bool InputQueue::queue_text_change(std::string text, bool ssml) {
+bool InputQueue::queue_text_change(std::string text,
+                                   std::shared_ptr<const pockettts::SpeechScript> ssml) {
   std::lock_guard<std::mutex> guard(lock_);
   if (eos_sent_ || eos_requested_) return false;
   items_.erase(std::remove_if(items_.begin(), items_.end(),
@@ -129,7 +142,7 @@ bool InputQueue::queue_text_change(std::string text, bool ssml) {
                items_.end());
   Item item(ItemKind::kUtterance, std::move(text));
   item.from_text_property = true;
-  item.ssml = ssml;
+  item.ssml = std::move(ssml);
   items_.push_front(std::move(item));
   wake_locked();
   return true;
@@ -170,12 +183,13 @@ void InputQueue::start_stream(bool source_mode, bool hold_until_playing) {
                items_.end());
 }
 
-bool InputQueue::queue_source_text(std::string text, bool ssml) {
+bool InputQueue::queue_source_text(std::string text,
+                                   std::shared_ptr<const pockettts::SpeechScript> ssml) {
   std::lock_guard<std::mutex> guard(lock_);
   if (!is_blank(text)) {
     Item item(ItemKind::kUtterance, std::move(text));
     item.from_text_property = true;  // a change before it starts replaces it
-    item.ssml = ssml;
+    item.ssml = std::move(ssml);
     items_.push_front(std::move(item));
   } else if (items_.empty() && !hold_until_playing_) {
     return false;
@@ -358,9 +372,11 @@ GstFlowReturn UpstreamText::queue_text(GstElement* element, InputQueue& queue, s
     return GST_FLOW_ERROR;
   }
   if (markup_) text = strip_pango_markup(text);
+  std::shared_ptr<const pockettts::SpeechScript> script;
   if (ssml_ && !is_blank(text)) {
-    const std::string error = ssml_error(text);
-    if (!error.empty()) {
+    std::string error;
+    script = parse_ssml_document(text, &error);
+    if (!script) {
       GST_ELEMENT_ERROR(element, STREAM, DECODE, ("The SSML text is malformed: %s", error.c_str()),
                         ("SSML at %" GST_TIME_FORMAT " (%zu bytes)", GST_TIME_ARGS(pts),
                          text.size()));
@@ -381,7 +397,7 @@ GstFlowReturn UpstreamText::queue_text(GstElement* element, InputQueue& queue, s
   }
   Item item(ItemKind::kUtterance, std::move(text));
   item.pts = pts;
-  item.ssml = ssml_;
+  item.ssml = std::move(script);
   const Admission admission = queue.push_utterance(std::move(item));
   if (admission.result == Admission::kFlushing) return GST_FLOW_FLUSHING;
   warn_if_dropped(element, admission);

@@ -34,7 +34,8 @@ struct Item {
   guint32 seqnum = GST_SEQNUM_INVALID;          // kSegment, kEos: the seqnum the event had
   std::shared_ptr<GstEvent> event;              // kEvent
   bool from_text_property = false;              // kUtterance: the text property changed
-  bool ssml = false;                            // kUtterance: the text is an SSML document
+  // kUtterance: the text parsed as SSML, when it is an SSML document (parsed once, when queued).
+  std::shared_ptr<const pockettts::SpeechScript> ssml;
   uint64_t epoch = 0;                           // the cancel epoch when it was dequeued
 
   explicit Item(ItemKind k = ItemKind::kUtterance, std::string t = {})
@@ -66,12 +67,14 @@ class InputQueue {
   // speak(): ahead of a queued EOS, so that in source mode it extends the speech. kEnded once
   // the stream has ended (EOS sent). When full, a live stream drops the oldest waiting
   // utterance; otherwise the text is refused (kFull): an application's thread never blocks.
-  Admission queue_spoken_text(std::string text, bool ssml);
+  Admission queue_spoken_text(std::string text,
+                              std::shared_ptr<const pockettts::SpeechScript> ssml);
   // The max-queued property; applies at once (a blocked upstream resumes when it grew).
   void set_max_queued(guint max_queued);
-  // A copy of the first timed utterance waiting in the current segment (overflow=clip cuts
-  // the speech at its start); none when it has not come yet.
-  std::optional<Item> next_cue() const;
+  // The start of the first timed utterance waiting in the current segment (overflow=clip cuts
+  // the speech there; GST_CLOCK_TIME_NONE when it has not come yet), and its text.
+  GstClockTime next_cue_start() const;
+  std::string next_cue_text() const;
   // cancel(): drops the queued utterances (events stay) and stops the current one.
   void cancel();
   // EOS sent to a source (gst_element_send_event, a pipeline's EOS, gst-launch-1.0 -e): the
@@ -81,7 +84,7 @@ class InputQueue {
   // The text property changed while the stream runs (source mode): spoken next, after the
   // utterance being spoken; replaces an earlier change not yet started. False once the
   // stream has ended.
-  bool queue_text_change(std::string text, bool ssml);
+  bool queue_text_change(std::string text, std::shared_ptr<const pockettts::SpeechScript> ssml);
   // Upstream's EOS, after the text before it.
   void push_upstream_eos(guint32 seqnum);
   // What the streaming task last returned: upstream's chain function returns it.
@@ -93,7 +96,7 @@ class InputQueue {
   void start_stream(bool source_mode, bool hold_until_playing);
   // Source mode: the text property (when not blank) goes first, and the stream ends with EOS
   // after what is queued. False when there is nothing to speak and nothing can come (not live).
-  bool queue_source_text(std::string text, bool ssml);
+  bool queue_source_text(std::string text, std::shared_ptr<const pockettts::SpeechScript> ssml);
   // A live element speaks only in PLAYING: items are held until then.
   void set_playing(bool playing);
   // Pad activation (flushing = false lets the task run) and deactivation (also cancels).
@@ -132,6 +135,7 @@ class InputQueue {
   // wait (or be refused).
   std::optional<Admission> make_room_locked();
   bool full_locked() const;
+  const Item* next_cue_locked() const;
   void cancel_current_locked();
   // Wakes the streaming task, also from its live idle wait on the clock.
   void wake_locked();

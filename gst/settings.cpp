@@ -44,6 +44,17 @@ GType gst_pocket_tts_overflow_get_type() {
   return type;
 }
 
+}  // namespace
+
+const char* overflow_nick(Overflow overflow) {
+  GEnumClass* klass = static_cast<GEnumClass*>(g_type_class_ref(gst_pocket_tts_overflow_get_type()));
+  const GEnumValue* value = g_enum_get_value(klass, static_cast<gint>(overflow));
+  g_type_class_unref(klass);  // static: its values outlive the reference
+  return value->value_nick;
+}
+
+namespace {
+
 enum {
   PROP_0,
   PROP_TEXT,

@@ -44,6 +44,9 @@ struct Settings {
   Overflow overflow = Overflow::kShift;
 };
 
+// The overflow value's nick, as the property names it ("shift", "clip", "overlap").
+const char* overflow_nick(Overflow overflow);
+
 // class_init: installs every property of the element.
 void install_properties(GObjectClass* gobject_class);
 // set_property / get_property for the field property `prop_id` holds; false for an id that is

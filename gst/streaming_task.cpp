@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <pockettts/error.h>
-#include <pockettts/ssml.h>
 
 #include "diagnostics.h"
 #include "element_state.h"
@@ -21,18 +20,6 @@ namespace {
 
 void post_element_message(GstPocketTts* self, GstStructure* structure) {
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), structure));
-}
-
-const char* overflow_nick(Overflow overflow) {
-  switch (overflow) {
-    case Overflow::kClip:
-      return "clip";
-    case Overflow::kOverlap:
-      return "overlap";
-    case Overflow::kShift:
-      break;
-  }
-  return "shift";
 }
 
 // The speech before the cue `text`, due at `scheduled`, ran until `reached` (or was cut there:
@@ -92,14 +79,14 @@ void fade_out(std::vector<float>& samples) {
 // utterance ends with it).
 bool clip_at_next_cue(GstPocketTts* self, std::vector<float>& chunk) {
   PocketTtsPrivate& p = *self->priv;
-  const std::optional<Item> cue = p.input.next_cue();
-  if (!cue) return false;
-  const GstClockTime cue_start = std::max<GstClockTime>(cue->pts, p.output.segment_start());
+  const GstClockTime next = p.input.next_cue_start();
+  if (!GST_CLOCK_TIME_IS_VALID(next)) return false;
+  const GstClockTime cue_start = std::max<GstClockTime>(next, p.output.segment_start());
   const guint64 room = p.output.samples_before(cue_start);
   if (room >= chunk.size()) return false;
   chunk.resize(room);
   fade_out(chunk);
-  post_overrun(self, cue->text, cue_start, cue_start, Overflow::kClip);
+  post_overrun(self, p.input.next_cue_text(), cue_start, cue_start, Overflow::kClip);
   return true;
 }
 
@@ -133,12 +120,11 @@ GstFlowReturn speak_utterance(GstPocketTts* self, const Item& item) {
   std::shared_ptr<pockettts::AudioChunkStream> stream;
   try {
     if (item.ssml) {
-      // Checked when queued: here only its warnings (elements spoken as their content).
-      const pockettts::SpeechScript script = pockettts::parse_ssml(item.text);
-      for (const std::string& warning : script.warnings)
+      // Parsed when queued; its warnings (elements spoken as their content) come with it.
+      for (const std::string& warning : item.ssml->warnings)
         GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("SSML: %s", warning.c_str()),
                             ("in \"%s\"", item.text.c_str()));
-      stream = p.model_and_voice.generate(script, s);
+      stream = p.model_and_voice.generate(*item.ssml, s);
     } else {
       stream = p.model_and_voice.generate(item.text, s);
     }

@@ -4,8 +4,6 @@
 
 #include <exception>
 
-#include <pockettts/ssml.h>
-
 namespace pockettts_gst {
 
 namespace {
@@ -56,12 +54,13 @@ bool is_valid_utf8(const std::string& text) {
   return g_utf8_validate(text.data(), static_cast<gssize>(text.size()), nullptr);
 }
 
-std::string ssml_error(const std::string& document) {
+std::shared_ptr<const pockettts::SpeechScript> parse_ssml_document(const std::string& document,
+                                                                   std::string* error) {
   try {
-    pockettts::parse_ssml(document);
-    return std::string();
+    return std::make_shared<const pockettts::SpeechScript>(pockettts::parse_ssml(document));
   } catch (const std::exception& e) {
-    return e.what();
+    *error = e.what();
+    return nullptr;
   }
 }
 

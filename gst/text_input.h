@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <pockettts/ssml.h>
 
 namespace pockettts_gst {
 
@@ -13,9 +16,10 @@ std::string strip_pango_markup(const std::string& markup);
 
 bool is_valid_utf8(const std::string& text);
 
-// Why `document` cannot be spoken as SSML (the parser's message, with line and character);
-// empty when it can.
-std::string ssml_error(const std::string& document);
+// `document` parsed as SSML; nullptr with `*error` set (the parser's message, with line and
+// character) when it cannot be spoken as SSML.
+std::shared_ptr<const pockettts::SpeechScript> parse_ssml_document(const std::string& document,
+                                                                   std::string* error);
 
 // A byte stream of SSML (filesrc) is one document, read whole before it is spoken.
 inline constexpr size_t kMaxSsmlDocumentBytes = 1 << 20;
