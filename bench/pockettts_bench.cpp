@@ -46,6 +46,7 @@
 #include "engine/engine.h"
 #include "engine/generation.h"
 #include "formats/config.h"
+#include "kernels/worker_pool.h"
 #include "model/flow_lm.h"
 #include "model/mimi.h"
 #include "resources/resolve.h"
@@ -445,11 +446,13 @@ Results run(const Args& args, int& frames) {
     r.rtf = stats(rtf);
   }
 
-  // flow_step_ms and mimi_frame_ms: each network alone on this thread, the median step of a
-  // run per repeat. The flow LM runs the loop of generation.cpp on the first text chunk (as
-  // many steps as --frames, whatever that chunk's max_gen_len); Mimi decodes those latents.
+  // flow_step_ms and mimi_frame_ms: each network alone on this thread (its products split over
+  // --threads cores), the median step of a run per repeat. The flow LM runs the loop of
+  // generation.cpp on the first text chunk (as many steps as --frames, whatever that chunk's
+  // max_gen_len); Mimi decodes those latents.
   {
     c10::InferenceMode guard;
+    pockettts::kernels::ComputeScope cores(args.threads);
     const pockettts::FlowLm& flow = *impl.flow_lm;
     const pockettts::Mimi& mimi = *impl.mimi;
     const pockettts::SamplingOptions s = impl.sampling(options.sampling);

@@ -175,8 +175,8 @@ void install_properties(GObjectClass* gobject_class) {
   g_object_class_install_property(
       gobject_class, PROP_NUM_THREADS,
       g_param_spec_int("num-threads", "Number of threads",
-                       "Compute threads per model operation, for the whole process (0 = the "
-                       "library's default, 1; each utterance already uses two threads)",
+                       "The most cores one model operation may use, for the whole process "
+                       "(0 = the library's default: all cores; 1 = none split)",
                        0, 1024, 0, flags));
   g_object_class_install_property(
       gobject_class, PROP_PRECISION,

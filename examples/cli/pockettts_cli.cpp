@@ -132,8 +132,7 @@ const OptionSpec kPrecisionOption = {
     "(bf16/int8 are faster at a small error, see docs/performance.md)"};
 const OptionSpec kThreadsOption = {
     "threads", nullptr, "N",
-    "compute threads per model operation (default: the library's, 1; each generation "
-    "already runs on two threads)"};
+    "the most cores one model operation may use (default: all; 1: none split)"};
 const OptionSpec kQuietOption = {"quiet", "-q", nullptr,
                                  "print only errors: no progress, timing or library messages"};
 const OptionSpec kTruncateOption = {"truncate", "-tr", nullptr,

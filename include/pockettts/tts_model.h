@@ -130,8 +130,11 @@ class TTSModel {
   std::unique_ptr<Impl> impl_;
 };
 
-// Compute threads used by each model operation (libtorch intra-op threads, process-wide).
-// Default 1: every stream already runs generation and decoding on two threads of its own.
+// The most cores one model operation may use (process-wide; default: every core this process
+// may run on). A stream generates and decodes on two threads of its own; the big products of
+// each are split over the cores the other leaves free, never over a core another computing
+// thread holds, so more threads never slow anything down. 1: no split (each operation on its
+// calling thread). The results are the same bits whatever the value.
 void set_compute_threads(int threads);
 
 }  // namespace pockettts

@@ -6,19 +6,16 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
-#include <atomic>
-
 #include "engine/engine.h"
 #include "engine/generation.h"
 #include "engine/torch_errors.h"
 #include "engine/voice_prompt.h"
+#include "kernels/worker_pool.h"
 #include "model/voice_file.h"
 
 namespace pockettts {
 
 namespace {
-
-std::atomic<int> g_compute_threads{0};
 
 // Runs `f` in inference mode with libtorch's errors translated.
 template <typename F>
@@ -31,8 +28,7 @@ auto guarded(F&& f) -> decltype(f()) {
 
 void set_compute_threads(int threads) {
   if (threads < 1) throw Error(ErrorCode::kInvalidArgument, "threads must be at least 1");
-  g_compute_threads = threads;
-  at::set_num_threads(threads);
+  kernels::set_compute_threads(threads);
 }
 
 std::shared_ptr<const TTSModel> InternalAccess::make_model(std::shared_ptr<const Engine> engine) {
@@ -48,9 +44,9 @@ TTSModel::TTSModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TTSModel::~TTSModel() = default;
 
 std::shared_ptr<const TTSModel> TTSModel::load_model(const LoadOptions& options) {
-  // One compute thread per stream unless the application chose otherwise: generation and
-  // decoding already run on two threads, as in the reference (torch.set_num_threads(1)).
-  if (g_compute_threads == 0) at::set_num_threads(1);
+  // libtorch's own ops (a few small ones per step, the voice encoder's glue) stay on the calling
+  // thread: its intra-op threads would fight ours for the cores (kernels/worker_pool.h).
+  at::set_num_threads(1);
   return guarded([&] { return InternalAccess::make_model(Engine::load(options)); });
 }
 

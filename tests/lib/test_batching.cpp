@@ -173,11 +173,10 @@ START_TEST(test_cancelling_some_streams_leaves_the_others_exact) {
 END_TEST
 
 // Decode slots: while a stream generates, (cores - 1) frames decode at once, so the step keeps a
-// core; without generating streams every core decodes. idle_cores follows the same state.
+// core; without generating streams every core decodes.
 START_TEST(test_decode_slots_leave_the_step_a_core) {
   auto model = load_tiny("config.yaml");
   StreamScheduler scheduler(*engine_of(*model).flow_lm, 2);
-  ck_assert_int_eq(scheduler.idle_cores(), 2);
   std::atomic<int> inside{0}, most{0};
   auto decode = [&] {
     StreamScheduler::DecodeSlot slot(scheduler);
@@ -193,13 +192,11 @@ START_TEST(test_decode_slots_leave_the_step_a_core) {
   };
   {
     StreamScheduler::Session generating(scheduler);
-    ck_assert_int_eq(scheduler.idle_cores(), 1);
     std::thread a(decode), b(decode);
     a.join();
     b.join();
     ck_assert_int_eq(most.load(), 1);
   }
-  ck_assert_int_eq(scheduler.idle_cores(), 2);
   most = 0;
   std::thread a(decode), b(decode);
   a.join();

@@ -5,6 +5,8 @@
 // accumulation, for every kernel variant the CPU can run, on shapes with odd tails; the
 // variants agreeing with each other; and each output's bits independent of the number of rows
 // computed with it (what batched streams rely on).
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -351,6 +353,7 @@ void check_panel_shape(int64_t inputs, int64_t outputs, int64_t x_stride, bool r
 // Spare cores (worker_pool.h): a product split over the cores gives the bits of one thread.
 START_TEST(test_split_products_equal_one_thread) {
   using pockettts::kernels::ComputeScope;
+  pockettts::kernels::set_compute_threads(4);  // more than this machine may have
   std::mt19937 rng(7);
   for (int64_t out : {13, 300, 3072}) {
     const int64_t in = 1024, rows = 25;  // above the split threshold
@@ -398,6 +401,48 @@ START_TEST(test_worker_pool_runs_every_part_once) {
 }
 END_TEST
 
+// A helper takes a part only on a core no busy thread holds: while another thread computes (its
+// ComputeScope), the caller runs every part; once it is done, a waiting helper joins at once.
+START_TEST(test_worker_pool_helpers_take_only_free_cores) {
+  using Clock = std::chrono::steady_clock;
+  auto& pool = pockettts::kernels::WorkerPool::shared();
+  if (pool.threads() < 2) return;  // one core: nothing to share
+  pockettts::kernels::set_compute_threads(2);
+  std::atomic<bool> held{false};
+  std::atomic<int64_t> released_at{0};
+  std::thread other([&] {
+    pockettts::kernels::ComputeScope busy(1);
+    held = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    released_at = Clock::now().time_since_epoch().count();
+  });
+  while (!held) std::this_thread::yield();
+  const std::thread::id caller = std::this_thread::get_id();
+  constexpr int kParts = 24;
+  std::vector<std::thread::id> who(kParts);
+  std::vector<int64_t> started(kParts);
+  {
+    pockettts::kernels::ComputeScope scope(2);
+    ck_assert_int_eq(pockettts::kernels::busy_threads(), 2);
+    pool.run(kParts, [&](int part) {
+      started[part] = Clock::now().time_since_epoch().count();
+      who[part] = std::this_thread::get_id();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    });
+  }
+  other.join();
+  int helped = 0;
+  for (int p = 0; p < kParts; ++p) {
+    if (who[p] == caller) continue;
+    ++helped;
+    ck_assert_msg(started[p] >= released_at, "a helper took part %d while both cores were busy", p);
+  }
+  // 24 parts of 10 ms: the other core is free for the last ~180 ms of them.
+  ck_assert_msg(helped > 0, "no helper joined once a core was free");
+  ck_assert_int_eq(pockettts::kernels::busy_threads(), 0);
+}
+END_TEST
+
 START_TEST(test_dense_shapes) {
   std::mt19937 rng(99);
   for (int64_t in : {1, 15, 17, 32, 1000, 1024})
@@ -413,7 +458,9 @@ START_TEST(test_panel_shapes) {
     check_panel_shape(12, outputs, 4, outputs % 2 == 0, rng);
     check_panel_shape(96, outputs, 32, outputs % 2 == 1, rng);
   }
-  check_panel_shape(384, 256, 128, true, rng);  // 2^21 multiply-adds or more: split
+  // 2^21 multiply-adds or more: split, over panels (4 of them) and over rows (only 2 panels).
+  check_panel_shape(384, 256, 128, true, rng);
+  check_panel_shape(768, 100, 768, false, rng);
   check_panel_shape(7, 33, 7, false, rng);      // windows that do not overlap
 }
 END_TEST
@@ -726,6 +773,7 @@ int main() {
   tcase_add_test(tc, test_normalization);
   tcase_add_test(tc, test_split_products_equal_one_thread);
   tcase_add_test(tc, test_worker_pool_runs_every_part_once);
+  tcase_add_test(tc, test_worker_pool_helpers_take_only_free_cores);
   tcase_add_test(tc, test_env_forces_portable);
   tcase_add_test(tc, test_default_is_best);
   tcase_add_test(tc, test_move_and_errors);

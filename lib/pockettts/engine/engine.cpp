@@ -108,13 +108,13 @@ SamplingOptions Engine::sampling(const std::optional<SamplingOptions>& override_
 }
 
 at::Tensor Engine::encode_audio(const at::Tensor& audio) const {
-  kernels::ComputeScope scope(scheduler->idle_cores());  // spare cores, when no stream runs
+  kernels::ComputeScope scope(kernels::compute_threads());  // the cores no stream holds
   at::Tensor latent = mimi->encode_to_latent(audio.view({1, 1, -1}));
   return flow_lm->project_speaker(latent.transpose(-1, -2).to(at::kFloat));
 }
 
 FlowLmState Engine::state_for_prompt(const at::Tensor& prompt) const {
-  kernels::ComputeScope scope(scheduler->idle_cores());
+  kernels::ComputeScope scope(kernels::compute_threads());
   const at::Tensor conditioning = flow_lm->voice_conditioning(prompt);
   FlowLmState state = flow_lm->init_state(conditioning.size(1));
   flow_lm->prompt_audio(conditioning, state, sampling(std::nullopt), nullptr);

@@ -146,8 +146,8 @@ class GenerationStream final : public AudioChunkStream {
 
     at::Tensor tokens = at::tensor(chunk.tokens, at::kLong);
     {
-      // The decoder has nothing to do yet: the prompt may take every idle core.
-      kernels::ComputeScope scope(model_.scheduler->idle_cores());
+      // The decoder has nothing to do yet: the prompt may take both cores.
+      kernels::ComputeScope scope(kernels::compute_threads());
       flow_lm.prompt_text(tokens, state, sampling_, &rng_);
     }
 
@@ -157,7 +157,7 @@ class GenerationStream final : public AudioChunkStream {
     StreamScheduler::Session session(*model_.scheduler);  // generating: steps batched with others
     for (int step = 0; step < max_gen_len; ++step) {
       if (cancelled_) return;
-      FlowStep out = model_.scheduler->step(latent, state, sampling_, rng_, step == 0);
+      FlowStep out = model_.scheduler->step(latent, state, sampling_, rng_);
       if (out.is_eos && !eos_step) eos_step = step;
       if (eos_step && step >= *eos_step + chunk.frames_after_eos) return;
       latents_.push(out.latent);
@@ -183,6 +183,7 @@ class GenerationStream final : public AudioChunkStream {
           std::vector<float> samples(static_cast<size_t>(mimi.frame_size() * mimi.channels()));
           {
             StreamScheduler::DecodeSlot slot(*model_.scheduler);  // leaves the steps a core
+            kernels::ComputeScope scope(kernels::compute_threads());  // the step's core too, once free
             model_.flow_lm->denormalize(latent->data_ptr<float>(), denormalized.data());
             mimi.decode_frame(denormalized.data(), state, samples.data());
           }

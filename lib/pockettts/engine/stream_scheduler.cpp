@@ -48,8 +48,8 @@ StreamScheduler::DecodeSlot::~DecodeSlot() {
 }
 
 FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& state,
-                               const SamplingOptions& sampling, at::Generator& rng, bool first) {
-  Pending me{{&previous_latent, &state, &sampling, &rng}, {}, nullptr, first, false};
+                               const SamplingOptions& sampling, at::Generator& rng) {
+  Pending me{{&previous_latent, &state, &sampling, &rng}, {}, nullptr, false};
   std::unique_lock<std::mutex> lock(mutex_);
   queue_.push_back(&me);
   changed_.notify_all();
@@ -82,12 +82,10 @@ void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
     requests_.push_back(queue_.front()->request);
     queue_.pop_front();
   }
-  bool all_first = decoding_ == 0;
-  for (const Pending* p : batch_) all_first = all_first && p->first;
   lock.unlock();
   std::exception_ptr error;
   try {
-    kernels::ComputeScope scope(all_first ? cores_ : 1);
+    kernels::ComputeScope scope(cores_);
     flow_lm_.step(requests_, workspace_, results_);
   } catch (...) {
     error = std::current_exception();
@@ -105,11 +103,6 @@ void StreamScheduler::run_batch(std::unique_lock<std::mutex>& lock) {
   rows_ += batch_.size();
   running_ = false;
   changed_.notify_all();
-}
-
-int StreamScheduler::idle_cores() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return active_ == 0 && decoding_ == 0 && !running_ ? cores_ : 1;
 }
 
 size_t StreamScheduler::batches_run() const {

@@ -16,8 +16,9 @@
 // at most (cores - 1) frames are decoded at once (DecodeSlot), which leaves the step a core;
 // latents queue meanwhile, and once generation ends every core decodes.
 //
-// Spare cores. Work that has the machine to itself (idle_cores(), a batch of first steps) splits
-// its products over the cores (kernels/worker_pool.h): the first chunk comes sooner.
+// Cores. A batch and a frame each run in a kernels::ComputeScope: their big products take the
+// cores no other busy thread holds (kernels/worker_pool.h). One stream thus steps on both cores
+// while its decoder waits for the next latent, and on one while it decodes.
 #pragma once
 
 #include <chrono>
@@ -68,14 +69,9 @@ class StreamScheduler {
   };
 
   // FlowLm::step for one stream, run in a batch with the steps other threads are waiting for.
-  // Blocks until done; rethrows the batch's error, if any. `first`: the stream's first step of
-  // a text (its decoder has nothing to do yet: a batch of first steps may use every core).
+  // Blocks until done; rethrows the batch's error, if any.
   FlowStep step(const at::Tensor& previous_latent, FlowLmState& state,
-                const SamplingOptions& sampling, at::Generator& rng, bool first = false);
-
-  // The cores a one-off job (a text prompt, a voice prompt) may use now: all of them when no
-  // stream generates or decodes, else 1. For a kernels::ComputeScope.
-  int idle_cores() const;
+                const SamplingOptions& sampling, at::Generator& rng);
 
   // For tests: how long a batch waits for the active streams (default kGatherWait). A test that
   // asserts batching lengthens it, so that a loaded machine cannot split every batch.
@@ -90,7 +86,6 @@ class StreamScheduler {
     StepRequest request;
     FlowStep result;
     std::exception_ptr error;
-    bool first = false;
     bool done = false;
   };
   void run_batch(std::unique_lock<std::mutex>& lock);

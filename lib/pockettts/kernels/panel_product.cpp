@@ -55,9 +55,9 @@ void PanelWeights::multiply(const float* x, int64_t x_stride, int64_t rows, floa
   if (rows <= 0 || outputs_ <= 0) return;
   const bool avx512 = avx512_selected();
   const int parts = rows * inputs_ * outputs_ >= kParallelMinMacs ? ComputeScope::current() : 1;
-  // Ranges of rows: each output is computed the same way whichever thread has its row.
-  parallel_ranges(rows, 1, parts, [&](int64_t r0, int64_t r1) {
-    for (int64_t first = 0; first < outputs_; first += kPanelColumns) {
+  // Rows r0..r1 of the panels from output `begin` to `end`.
+  const auto tiles = [&](int64_t r0, int64_t r1, int64_t begin, int64_t end) {
+    for (int64_t first = begin; first < end; first += kPanelColumns) {
       const PanelCall c{data_.get() + inputs_ * first,
                         bias_.get() + first,
                         inputs_,
@@ -77,7 +77,17 @@ void PanelWeights::multiply(const float* x, int64_t x_stride, int64_t rows, floa
 #endif
       panel_rows_portable(c, r1 - r0);
     }
-  });
+  };
+  // Each output is computed the same way whichever thread has its row and its panel. Few rows
+  // against many panels (the transformer's 16 rows): the cores share the panels, each reading
+  // its own part of the weights; else they share the rows.
+  const int64_t panels = (outputs_ + kPanelColumns - 1) / kPanelColumns;
+  if (parts > 1 && rows <= kPanelSplitMaxRows && panels >= 2 * parts) {
+    parallel_ranges(outputs_, kPanelColumns, parts,
+                    [&](int64_t o0, int64_t o1) { tiles(0, rows, o0, o1); });
+    return;
+  }
+  parallel_ranges(rows, 1, parts, [&](int64_t r0, int64_t r1) { tiles(r0, r1, 0, outputs_); });
 }
 
 namespace {

@@ -41,12 +41,14 @@ class PanelWeights {
 
   // For r in [0, rows): y[r * y_stride + o] = residual[r * residual_stride + o] + (bias[o] +
   // sum_j x[r * x_stride + j] * w(j, o)), the residual term only when residual is not null.
-  // y may be residual (in place), never x. Splits rows over the caller's ComputeScope cores
-  // (worker_pool.h) when the product is big enough. Allocates nothing.
+  // y may be residual (in place), never x. Splits rows or panels over the caller's ComputeScope
+  // cores (worker_pool.h) when the product is big enough. Allocates nothing.
   void multiply(const float* x, int64_t x_stride, int64_t rows, float* y, int64_t y_stride,
                 const float* residual = nullptr, int64_t residual_stride = 0) const;
 
   static constexpr int64_t kPanelColumns = 64;
+  // Up to this many rows, a split product gives each core panels rather than rows.
+  static constexpr int64_t kPanelSplitMaxRows = 64;
 
  private:
   PanelWeights(int64_t inputs, int64_t outputs);
