@@ -208,6 +208,41 @@ double peak_rss_mb() {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+// What is resident now, by kind of mapping (/proc/self/smaps), in MiB: where the peak goes.
+struct Resident {
+  std::string stage;
+  double total = 0, libraries = 0, weights = 0, heap = 0, other_anonymous = 0;
+};
+
+Resident resident_now(const std::string& stage) {
+  Resident r{stage};
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  double* bucket = &r.other_anonymous;
+  while (std::getline(smaps, line)) {
+    // A mapping's first line: "start-end perms offset dev inode [path]"; then "Key: value".
+    const size_t colon = line.find(':'), dash = line.find('-');
+    if (dash != std::string::npos && dash < colon && colon > 20) {
+      const size_t slash = line.find('/');
+      const std::string path = slash == std::string::npos ? "" : line.substr(slash);
+      if (line.find("[heap]") != std::string::npos) {
+        bucket = &r.heap;
+      } else if (path.find(".safetensors") != std::string::npos) {
+        bucket = &r.weights;
+      } else if (!path.empty()) {
+        bucket = &r.libraries;  // the program, its libraries, other mapped files
+      } else {
+        bucket = &r.other_anonymous;  // big allocations (mmap), thread stacks and arenas
+      }
+    } else if (line.rfind("Rss:", 0) == 0) {
+      const double mb = std::strtod(line.c_str() + 4, nullptr) / 1024.0;
+      *bucket += mb;
+      r.total += mb;
+    }
+  }
+  return r;
+}
+
 // Voice-like audio: a gliding fundamental with decaying harmonics, a syllable-rate envelope
 // and a little noise. Speed does not depend on the content; this only keeps the encoder's
 // activations in a plausible range, with no file needed.
@@ -270,6 +305,7 @@ int text_frame_capacity(const pockettts::Engine& impl, const std::string& text,
 struct Results {
   Stats ttfa_ms, rtf, flow_step_ms, mimi_frame_ms, encode_10s_ms, load_ms;
   double peak_rss_mb = 0;
+  std::vector<Resident> resident;  // after each stage of the run
   double aggregate_rtf = 0;
   int text_tokens = 0, max_frames = 0;
   std::string weights;
@@ -321,6 +357,13 @@ void write_json(const std::string& path, const Args& args, int frames, const Res
   j["encode_10s_ms"] = json_stats(r.encode_10s_ms);
   j["load_ms"] = json_stats(r.load_ms);
   j["peak_rss_mb"] = r.peak_rss_mb;
+  for (const Resident& m : r.resident) {
+    j["resident_mb"][m.stage] = {{"total", m.total},
+                                 {"libraries", m.libraries},
+                                 {"weights", m.weights},
+                                 {"heap", m.heap},
+                                 {"other_anonymous", m.other_anonymous}};
+  }
   j["aggregate_rtf"] = r.aggregate_rtf;
   std::ofstream out(path);
   out << j.dump(2) << "\n";
@@ -367,9 +410,11 @@ Results run(const Args& args, int& frames) {
   load.precision = pockettts::parse_precision(args.precision);
   load.random_weights_seed = random_seed;
   std::vector<double> load_ms;
+  r.resident.push_back(resident_now("started"));  // libtorch and the other libraries
   auto start = Clock::now();
   std::shared_ptr<const pockettts::TTSModel> model = pockettts::TTSModel::load_model(load);
   load_ms.push_back(ms_since(start));
+  r.resident.push_back(resident_now("loaded"));
 
   const pockettts::Engine& impl = pockettts::engine_of(*model);
   const int sample_rate = model->sample_rate();
@@ -408,6 +453,7 @@ Results run(const Args& args, int& frames) {
     }
     r.encode_10s_ms = stats(ms);
   }
+  r.resident.push_back(resident_now("voice encoded"));
   pockettts::VoiceState voice = model->get_state_for_audio_prompt(voice_audio);
 
   pockettts::GenerateOptions options;
@@ -445,6 +491,7 @@ Results run(const Args& args, int& frames) {
     }
     r.rtf = stats(rtf);
   }
+  r.resident.push_back(resident_now("generated"));
 
   // flow_step_ms and mimi_frame_ms: each network alone on this thread (its products split over
   // --threads cores), the median step of a run per repeat. The flow LM runs the loop of
@@ -573,6 +620,11 @@ void print_table(const Args& args, int frames, const Results& r) {
   std::printf("| %-44s | %10.3f | %10s | %10s | %-4s |\n",
               ("aggregate_rtf: " + std::to_string(args.streams) + " stream(s)").c_str(),
               r.aggregate_rtf, "", "", "x");
+  std::printf("\nresident (MiB) | total | libraries | weights (mapped) | heap | other anonymous\n");
+  for (const Resident& m : r.resident) {
+    std::printf("%-14s | %5.0f | %9.0f | %16.0f | %4.0f | %15.0f\n", m.stage.c_str(), m.total,
+                m.libraries, m.weights, m.heap, m.other_anonymous);
+  }
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ at::Tensor Weights::take(const std::string& name, const std::vector<int64_t>& sh
                                              " at element " + std::to_string(bad) +
                                              ": the weights file is corrupt");
   }
+  // The check read every page: give them back, so only what the model goes on reading (every
+  // step reads the flow LM's transformer; the text table a few rows a prompt) stays resident.
+  release_pages(tensor);
   return tensor;
 }
 
