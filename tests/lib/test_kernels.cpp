@@ -382,8 +382,8 @@ START_TEST(test_split_products_equal_one_thread) {
 }
 END_TEST
 
-// The pool runs every part exactly once, also with concurrent callers (one of which then runs
-// its parts alone) and with more parts than threads.
+// The pool runs every part exactly once, also with concurrent callers (whose parts helpers take
+// from any of them) and with more parts than threads.
 START_TEST(test_worker_pool_runs_every_part_once) {
   auto& pool = pockettts::kernels::WorkerPool::shared();
   ck_assert_int_ge(pool.threads(), 1);
@@ -633,6 +633,19 @@ START_TEST(test_attend_one_query) {
                          want);
             }
           }
+          // Heads one group at a time (a step splits them over the cores): the same bits.
+          std::vector<float> grouped(out.size(), NAN);
+          for (int64_t h0 = 0; h0 < heads; h0 += 2) {
+            const int64_t n = std::min<int64_t>(2, heads - h0);
+            const pockettts::kernels::CachedKeysValues part{k.data() + h0 * head_stride,
+                                                            v.data() + h0 * head_stride, positions,
+                                                            position_stride, head_stride};
+            pockettts::kernels::attend_one_query(
+                q.data() + h0 * head_dim, n, head_dim, part, masked ? allowed.data() : nullptr,
+                scale, scratch.data() + h0 * positions, grouped.data() + h0 * head_dim);
+          }
+          EXPECT_MSG(std::memcmp(grouped.data(), out.data(), out.size() * 4) == 0,
+                     "S=%ld D=%ld: heads in groups differ from all at once", positions, head_dim);
         }
       }
     }

@@ -24,12 +24,16 @@ void run(const DenseWeights& w, const float* x, int64_t rows, float* y) {
 void dense_linear(const float* weight, const float* bias, int64_t out, int64_t in, const float* x,
                   int64_t rows, float* y) {
   if (rows <= 0 || out <= 0) return;
-  const int parts = rows * in * out >= kParallelMinMacs ? ComputeScope::current() : 1;
+  const int parts = split_parts(rows * in * out, in * out * int64_t{sizeof(float)});
   // Ranges of whole 8-output blocks: every output is computed as it would be on one thread.
   parallel_ranges(out, kTileRows, parts, [&](int64_t o0, int64_t o1) {
     const DenseWeights w{weight + o0 * in, bias != nullptr ? bias + o0 : nullptr, in, o1 - o0, out};
     run(w, x, rows, y + o0);
   });
+}
+
+int split_parts(int64_t macs, int64_t bytes) {
+  return macs >= kParallelMinMacs || bytes >= kParallelMinBytes ? ComputeScope::current() : 1;
 }
 
 bool dense_linear_fast(int64_t rows) { return avx512_selected() || rows <= kPortableMaxRows; }

@@ -37,8 +37,13 @@ struct DenseWeights {
   int64_t in, out;
   int64_t y_stride;  // floats between rows of y (out, or more for a range of the outputs)
 };
-// Products below this many multiply-adds stay on one thread (a hand-off costs ~10-20 us).
+// Products below this many multiply-adds stay on one thread (a hand-off costs ~10-20 us)...
 constexpr int64_t kParallelMinMacs = int64_t{1} << 21;
+// ... unless they read this many bytes of weights: one row through a 1 MB matrix is ~40 us of
+// memory traffic on one core, which a second core's bandwidth shortens (a step's flow MLP).
+constexpr int64_t kParallelMinBytes = int64_t{1} << 20;
+// The cores a product may split over: `macs` multiply-adds reading `bytes` of weights.
+int split_parts(int64_t macs, int64_t bytes);
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y);
 void matvec_f32_avx512(const DenseWeights& w, const float* x, int64_t rows, float* y);
 

@@ -128,10 +128,10 @@ void QuantizedLinear::forward(const float* x, int64_t rows, float* y) const {
   if (kernels::avx512_selected())
     fn = int8 ? kernels::matvec_int8_avx512 : kernels::matvec_bf16_avx512;
 #endif
-  const int parts =
-      rows * in_ * out_ >= kernels::kParallelMinMacs ? kernels::ComputeScope::current() : 1;
-  // Ranges of whole tiles of 8 outputs: every output is computed as it would be on one thread.
   const size_t elem = int8 ? 1 : 2;
+  const int parts =
+      kernels::split_parts(rows * in_ * out_, in_ * out_ * static_cast<int64_t>(elem));
+  // Ranges of whole tiles of 8 outputs: every output is computed as it would be on one thread.
   const int64_t chunks = in_pad_ / kTileCols;
   kernels::parallel_ranges(out_, kTileRows, parts, [&](int64_t o0, int64_t o1) {
     kernels::PackedWeights w = all;

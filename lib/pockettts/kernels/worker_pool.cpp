@@ -68,24 +68,24 @@ WorkerPool::~WorkerPool() {
   for (std::thread& t : helpers_) t.join();
 }
 
-bool WorkerPool::part_left() const { return fn_ != nullptr && next_ < parts_; }
-
 bool WorkerPool::core_free() const { return busy_threads() < compute_threads(); }
 
-bool WorkerPool::take_part(int& part) {
-  if (!part_left()) return false;
-  part = next_++;
-  return true;
+WorkerPool::Job* WorkerPool::job_with_parts() {
+  if (active_ == 0) return nullptr;
+  for (Job& job : slots_) {
+    if (job.fn != nullptr && job.next < job.parts) return &job;
+  }
+  return nullptr;
 }
 
 void WorkerPool::core_freed() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (part_left()) work_.notify_one();
+  if (job_with_parts() != nullptr) work_.notify_one();
 }
 
 void WorkerPool::helper_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
-  const auto ready = [&] { return stop_ || (part_left() && core_free()); };
+  const auto ready = [&] { return stop_ || (job_with_parts() != nullptr && core_free()); };
   while (true) {
     if (!ready() && core_free()) {
       // A step or a frame is a chain of products microseconds apart: while its core is free,
@@ -104,43 +104,50 @@ void WorkerPool::helper_loop() {
     }
     work_.wait(lock, ready);
     if (stop_) return;
-    int part = 0;
-    while (core_free() && take_part(part)) {
-      const PartFn fn = fn_;
-      void* const context = context_;
+    while (core_free()) {
+      Job* job = job_with_parts();
+      if (job == nullptr) break;
+      const int part = job->next++;
       g_busy.fetch_add(1, std::memory_order_relaxed);
       lock.unlock();
-      fn(context, part);
+      job->fn(job->context, part);
       lock.lock();
       g_busy.fetch_sub(1, std::memory_order_relaxed);
-      if (--pending_ == 0) finished_.notify_all();
+      if (--job->pending == 0) finished_.notify_all();
     }
   }
 }
 
 void WorkerPool::run(int parts, PartFn fn, void* context) {
-  std::unique_lock<std::mutex> call(call_mutex_, std::try_to_lock);
-  if (parts <= 1 || helpers_.empty() || !call.owns_lock()) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  Job* job = nullptr;
+  if (parts > 1 && !helpers_.empty()) {
+    for (Job& slot : slots_) {
+      if (slot.fn == nullptr) {
+        job = &slot;
+        break;
+      }
+    }
+  }
+  if (job == nullptr) {
+    lock.unlock();
     for (int p = 0; p < parts; ++p) fn(context, p);
     return;
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  fn_ = fn;
-  context_ = context;
-  next_ = 0;
-  parts_ = parts;
-  pending_ = parts;
+  *job = Job{fn, context, 0, parts, parts};
+  ++active_;
   jobs_started_.fetch_add(1, std::memory_order_release);
   if (core_free()) work_.notify_all();
-  int part = 0;
-  while (take_part(part)) {  // the caller works too
+  while (job->next < job->parts) {  // the caller works too
+    const int part = job->next++;
     lock.unlock();
     fn(context, part);
     lock.lock();
-    --pending_;
+    --job->pending;
   }
-  finished_.wait(lock, [&] { return pending_ == 0; });
-  fn_ = nullptr;
+  finished_.wait(lock, [&] { return job->pending == 0; });
+  job->fn = nullptr;
+  --active_;
 }
 
 }  // namespace pockettts::kernels

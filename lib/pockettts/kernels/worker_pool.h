@@ -5,8 +5,9 @@
 // products may be split over the pool's helpers. A helper only takes a part on a core no busy
 // thread holds. So while the decoder decodes, the step has one core, and the moment it is done
 // the step's products run on both; the same the other way round when the step is the shorter
-// (int8). No thread ever waits for a core another one holds, and more threads never oversubscribe
-// the machine.
+// (int8). Both may have products in the pool at once; the helpers take parts of either. No
+// thread ever waits for a core another one holds, and more threads never oversubscribe the
+// machine.
 // Each output is computed exactly as on one thread: the split never changes a bit.
 #pragma once
 
@@ -58,8 +59,8 @@ class WorkerPool {
   ~WorkerPool();
 
   // Runs fn(context, 0) .. fn(context, parts - 1) on the calling thread and on helpers that
-  // find a free core, and returns when all are done. fn must not throw. When another call is in
-  // progress, every part runs on the calling thread (nobody waits for a busy pool).
+  // find a free core, and returns when all are done. fn must not throw. Several callers may run
+  // at once (a stream's step and its decoder's frame): helpers take parts from any of them.
   using PartFn = void (*)(void* context, int part);
   void run(int parts, PartFn fn, void* context);
   template <class Fn>
@@ -74,18 +75,24 @@ class WorkerPool {
   void core_freed();
 
  private:
+  // One call in progress.
+  struct Job {
+    PartFn fn = nullptr;
+    void* context = nullptr;
+    int next = 0, parts = 0, pending = 0;
+  };
+  // Calls in progress at once; a call that finds every slot taken runs its parts alone.
+  static constexpr int kSlots = 8;
+
   explicit WorkerPool(int helpers);
   void helper_loop();
-  bool part_left() const;    // with mutex_ held
-  bool core_free() const;    // with mutex_ held
-  bool take_part(int& part);  // with mutex_ held
+  Job* job_with_parts();   // with mutex_ held; null if none
+  bool core_free() const;
 
-  std::mutex call_mutex_;  // one parallel call at a time
   std::mutex mutex_;
   std::condition_variable work_, finished_;
-  PartFn fn_ = nullptr;
-  void* context_ = nullptr;
-  int next_ = 0, parts_ = 0, pending_ = 0;
+  Job slots_[kSlots];
+  int active_ = 0;                         // slots in use
   std::atomic<uint64_t> jobs_started_{0};  // read by helpers spinning without mutex_
   bool stop_ = false;
   std::vector<std::thread> helpers_;

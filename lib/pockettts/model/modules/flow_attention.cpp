@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/matvec.h"
+#include "kernels/worker_pool.h"
 
 #include "model/modules/rope.h"
 
@@ -64,8 +66,15 @@ void FlowAttention::attend_new(float* qkv, int64_t rows, FlowKvCache& cache, Row
   }
   float* s = scores.get(H * (end + rows));
   for (int64_t t = 0; t < rows; ++t) {
-    const kernels::CachedKeysValues cached{keys, values, end + t + 1, d, D};
-    kernels::attend_one_query(qkv + t * 3 * d, H, D, cached, nullptr, scale, s, attended + t * d);
+    const int64_t positions = end + t + 1;
+    // Heads are independent: groups of them may go to other cores (a step reads the whole
+    // cache, 2 MB a layer at 250 positions), each head computed as on one thread.
+    const int parts = kernels::split_parts(0, 2 * positions * d * int64_t{sizeof(float)});
+    kernels::parallel_ranges(H, 1, parts, [&](int64_t h0, int64_t h1) {
+      const kernels::CachedKeysValues cached{keys + h0 * D, values + h0 * D, positions, d, D};
+      kernels::attend_one_query(qkv + t * 3 * d + h0 * D, h1 - h0, D, cached, nullptr, scale,
+                                s + h0 * positions, attended + t * d + h0 * D);
+    });
   }
 }
 
