@@ -2,7 +2,7 @@
 """Prints pockettts-bench runs beside the reference's (bench_reference.py) as one markdown table.
 
 Usage: side_by_side.py [--reference REF.json] OURS.json...   (each OURS file one pockettts-bench
---json run; the columns come in the order given). Medians [min-max]; the ratio rows divide each
+--json run; the columns come in the order given; runs of one configuration are merged). Medians [min-max]; the ratio rows divide each
 column's real-time factor by the reference's and by the same precision's 1-thread, 1-stream run.
 """
 import argparse
@@ -11,7 +11,7 @@ import statistics
 
 
 def span(values, scale=1.0):
-    values = [v * scale for v in values]
+    values = [v * scale for v in (values if isinstance(values, list) else [values])]
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
@@ -42,6 +42,24 @@ def ours_column(path):
     return r
 
 
+def merge_rounds(runs):
+    """One column from several rounds of one configuration (interleaved with the others, so a
+    noisy minute of a shared machine moves one round, not one column): the median of the
+    rounds' medians, the least min and the greatest max."""
+    if len(runs) == 1:
+        return runs[0]
+    merged = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, dict) and "median" in value:
+            merged[key] = {"median": statistics.median(r[key]["median"] for r in runs),
+                           "min": min(r[key]["min"] for r in runs),
+                           "max": max(r[key]["max"] for r in runs)}
+        elif key in ("aggregate_rtf", "peak_rss_mb"):
+            merged[key] = statistics.median(r[key] for r in runs)
+    merged["label"] += f" ({len(runs)} rounds)"
+    return merged
+
+
 def cell(figure, digits=3):
     if figure is None:
         return "-"
@@ -67,8 +85,12 @@ def main():
     ap.add_argument("--reference")
     ap.add_argument("ours", nargs="+")
     args = ap.parse_args()
+    groups = {}
+    for path in args.ours:
+        run = ours_column(path)
+        groups.setdefault(run["label"], []).append(run)
     columns = ([reference_column(args.reference)] if args.reference else []) + [
-        ours_column(p) for p in args.ours]
+        merge_rounds(runs) for runs in groups.values()]
     print("| figure | " + " | ".join(c["label"] for c in columns) + " |")
     print("|---|" + "---|" * len(columns))
     for key, label in ROWS:

@@ -39,9 +39,10 @@ struct DenseWeights {
 };
 // Products below this many multiply-adds stay on one thread (a hand-off costs ~10-20 us)...
 constexpr int64_t kParallelMinMacs = int64_t{1} << 21;
-// ... unless they read this many bytes of weights: one row through a 1 MB matrix is ~40 us of
-// memory traffic on one core, which a second core's bandwidth shortens (a step's flow MLP).
-constexpr int64_t kParallelMinBytes = int64_t{1} << 20;
+// ... unless they read this many bytes of weights: one row through a 2 MB matrix is ~80 us of
+// memory traffic on one core, which a second core's bandwidth shortens (a step's output
+// projections and the flow MLP's modulations in fp32; int8's 1 MB matrices gained nothing).
+constexpr int64_t kParallelMinBytes = int64_t{2} << 20;
 // The cores a product may split over: `macs` multiply-adds reading `bytes` of weights.
 int split_parts(int64_t macs, int64_t bytes);
 void matvec_f32_portable(const DenseWeights& w, const float* x, int64_t rows, float* y);

@@ -68,7 +68,7 @@ void FlowAttention::attend_new(float* qkv, int64_t rows, FlowKvCache& cache, Row
   for (int64_t t = 0; t < rows; ++t) {
     const int64_t positions = end + t + 1;
     // Heads are independent: groups of them may go to other cores (a step reads the whole
-    // cache, 2 MB a layer at 250 positions), each head computed as on one thread.
+    // cache: 2 MB a layer at 256 positions, more as the utterance grows), each head computed as on one thread.
     const int parts = kernels::split_parts(0, 2 * positions * d * int64_t{sizeof(float)});
     kernels::parallel_ranges(H, 1, parts, [&](int64_t h0, int64_t h1) {
       const kernels::CachedKeysValues cached{keys + h0 * D, values + h0 * D, positions, d, D};
