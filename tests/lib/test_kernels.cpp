@@ -408,11 +408,14 @@ START_TEST(test_worker_pool_helpers_take_only_free_cores) {
   auto& pool = pockettts::kernels::WorkerPool::shared();
   if (pool.threads() < 2) return;  // one core: nothing to share
   pockettts::kernels::set_compute_threads(2);
-  std::atomic<bool> held{false};
+  std::atomic<bool> held{false}, running{false};
   std::atomic<int64_t> released_at{0};
   std::thread other([&] {
     pockettts::kernels::ComputeScope busy(1);
     held = true;
+    // Busy until 60 ms into the parts: however late this test's threads run, both cores are
+    // held when the call starts, and free for most of its parts.
+    while (!running) std::this_thread::yield();
     std::this_thread::sleep_for(std::chrono::milliseconds(60));
     released_at = Clock::now().time_since_epoch().count();
   });
@@ -425,6 +428,7 @@ START_TEST(test_worker_pool_helpers_take_only_free_cores) {
     pockettts::kernels::ComputeScope scope(2);
     ck_assert_int_eq(pockettts::kernels::busy_threads(), 2);
     pool.run(kParts, [&](int part) {
+      running = true;
       started[part] = Clock::now().time_since_epoch().count();
       who[part] = std::this_thread::get_id();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
