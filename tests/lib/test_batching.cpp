@@ -1,6 +1,6 @@
-// Many streams, one model (StreamScheduler, FlowLm::step over several streams): a batched step
-// gives every stream the bits of its step alone, in every precision and with mixed sampling
-// settings, and concurrent streams are really batched.
+// Many streams, one model (StreamScheduler, FlowLm::step and Mimi::decode_frames over several
+// streams): a batched step or frame gives every stream the bits it gets alone, in every precision
+// and with mixed sampling settings, and concurrent streams are really batched.
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
@@ -172,36 +172,100 @@ START_TEST(test_cancelling_some_streams_leaves_the_others_exact) {
 }
 END_TEST
 
-// Decode slots: while a stream generates, (cores - 1) frames decode at once, so the step keeps a
-// core; without generating streams every core decodes.
-START_TEST(test_decode_slots_leave_the_step_a_core) {
-  auto model = load_tiny("config.yaml");
-  StreamScheduler scheduler(*engine_of(*model).flow_lm, 2);
-  std::atomic<int> inside{0}, most{0};
-  auto decode = [&] {
-    StreamScheduler::DecodeSlot slot(scheduler);
-    const int now = ++inside;
-    int seen = most.load();
-    while (now > seen && !most.compare_exchange_weak(seen, now)) {
-    }
-    // Stay until the other decoder is in too, or long enough for it to have come in if allowed.
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while (inside.load() < 2 && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    --inside;
+// Mimi's frames of several streams decoded at once (Mimi::decode_frames): streams that start at
+// different frames (fresh states, states past the context), each frame equal to the bits of the
+// same stream decoded alone. Both reference versions' decoder caches.
+void check_batched_frames_equal_frames_alone(const TTSModel& model) {
+  c10::InferenceMode guard;
+  const Mimi& mimi = *engine_of(model).mimi;
+  const FlowLm& lm = *engine_of(model).flow_lm;
+  constexpr int kStreams = 4, kFrames = 24;
+  const int starts[kStreams] = {0, 1, 3, 9};  // round at which each stream decodes its first frame
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(7);
+  at::Tensor latents = at::randn({kStreams, kFrames, lm.latent_dim()}, rng);
+  const size_t frame = static_cast<size_t>(mimi.frame_size() * mimi.channels());
+  const auto latent_of = [&](int s, int k) {
+    return lm.denormalize(latents[s][k].view({1, -1})).contiguous();
   };
-  {
-    StreamScheduler::Session generating(scheduler);
-    std::thread a(decode), b(decode);
-    a.join();
-    b.join();
-    ck_assert_int_eq(most.load(), 1);
+  std::vector<std::vector<float>> alone(kStreams), batched(kStreams);
+  for (int s = 0; s < kStreams; ++s) {
+    MimiDecoderState state = mimi.init_decoder_state();
+    alone[s].resize(kFrames * frame);
+    for (int k = 0; k < kFrames; ++k) {
+      mimi.decode_frame(latent_of(s, k).data_ptr<float>(), state, alone[s].data() + k * frame);
+    }
   }
-  most = 0;
-  std::thread a(decode), b(decode);
-  a.join();
-  b.join();
-  ck_assert_int_eq(most.load(), 2);
+  std::vector<MimiDecoderState> states;
+  for (int s = 0; s < kStreams; ++s) {
+    states.push_back(mimi.init_decoder_state());
+    batched[s].resize(kFrames * frame);
+  }
+  std::vector<at::Tensor> held;  // the round's denormalized latents
+  for (int round = 0; round < starts[kStreams - 1] + kFrames; ++round) {
+    std::vector<Mimi::Frame> frames;
+    held.clear();
+    for (int s = 0; s < kStreams; ++s) {
+      const int k = round - starts[s];
+      if (k < 0 || k >= kFrames) continue;
+      held.push_back(latent_of(s, k));
+      frames.push_back({held.back().data_ptr<float>(), &states[s], batched[s].data() + k * frame});
+    }
+    mimi.decode_frames(frames.data(), frames.size());
+  }
+  for (int s = 0; s < kStreams; ++s) {
+    ck_assert_msg(alone[s] == batched[s], "stream %d: batched frames differ from alone", s);
+  }
+  // More frames than a batch holds is an error, not an overflow.
+  std::vector<MimiDecoderState> many(kMaxFrames + 1, mimi.init_decoder_state());
+  std::vector<std::vector<float>> out(kMaxFrames + 1, std::vector<float>(frame));
+  at::Tensor z = latent_of(0, 0);
+  std::vector<Mimi::Frame> frames;
+  for (size_t i = 0; i <= kMaxFrames; ++i)
+    frames.push_back({z.data_ptr<float>(), &many[i], out[i].data()});
+  expect_error([&] { mimi.decode_frames(frames.data(), frames.size()); },
+               ErrorCode::kInvalidArgument, "at most 8 frames");
+}
+
+START_TEST(test_batched_frames_equal_frames_alone) {
+  check_batched_frames_equal_frames_alone(*load(Precision::kFp32));
+  check_batched_frames_equal_frames_alone(*load_tiny_v2());
+}
+END_TEST
+
+// Concurrent decoders through the scheduler: every frame exact, and frames really batched (four
+// threads decoding back to back overlap whatever the machine's load).
+START_TEST(test_concurrent_decoders_are_batched) {
+  c10::InferenceMode guard;
+  auto model = load(Precision::kFp32);
+  const Mimi& mimi = *engine_of(*model).mimi;
+  StreamScheduler scheduler(*engine_of(*model).flow_lm, mimi, 2);
+  constexpr int kStreams = 4, kFrames = 40;
+  at::Generator rng = at::make_generator<at::CPUGeneratorImpl>(11);
+  at::Tensor latents = at::randn({kStreams, kFrames, mimi.latent_dim()}, rng).contiguous();
+  const size_t frame = static_cast<size_t>(mimi.frame_size() * mimi.channels());
+  std::vector<std::vector<float>> alone(kStreams), batched(kStreams);
+  for (int s = 0; s < kStreams; ++s) {
+    MimiDecoderState state = mimi.init_decoder_state();
+    alone[s].resize(kFrames * frame);
+    for (int k = 0; k < kFrames; ++k)
+      mimi.decode_frame(latents[s][k].data_ptr<float>(), state, alone[s].data() + k * frame);
+  }
+  std::vector<std::thread> threads;
+  for (int s = 0; s < kStreams; ++s) {
+    threads.emplace_back([&, s] {
+      c10::InferenceMode thread_guard;
+      MimiDecoderState state = mimi.init_decoder_state();
+      batched[s].resize(kFrames * frame);
+      for (int k = 0; k < kFrames; ++k)
+        scheduler.decode(latents[s][k].data_ptr<float>(), state, batched[s].data() + k * frame);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int s = 0; s < kStreams; ++s) ck_assert_msg(alone[s] == batched[s], "stream %d differs", s);
+  ck_assert_uint_eq(scheduler.frames_decoded(), kStreams * kFrames);
+  ck_assert_msg(scheduler.decode_batches_run() < scheduler.frames_decoded(),
+                "%zu batches for %zu frames: never batched", scheduler.decode_batches_run(),
+                scheduler.frames_decoded());
 }
 END_TEST
 
@@ -213,7 +277,8 @@ int main() {
   tcase_add_test(tc, test_batched_step_equals_steps_alone_int8);
   tcase_add_test(tc, test_concurrent_streams_are_batched);
   tcase_add_test(tc, test_cancelling_some_streams_leaves_the_others_exact);
-  tcase_add_test(tc, test_decode_slots_leave_the_step_a_core);
+  tcase_add_test(tc, test_batched_frames_equal_frames_alone);
+  tcase_add_test(tc, test_concurrent_decoders_are_batched);
   suite_add_tcase(suite, tc);
   return run_suite(suite);
 }

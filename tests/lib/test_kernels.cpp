@@ -337,6 +337,33 @@ void check_panel_shape(int64_t inputs, int64_t outputs, int64_t x_stride, bool r
                  "%s panel in=%ld out=%ld: split / in place row %ld differs", v.c_str(), inputs,
                  outputs, r);
     }
+    // The rows as sets of their own (the frames of several streams, one an empty set), each
+    // with its own output buffer: alone and split over cores, the bits of the rows together.
+    for (int cores : {1, 3}) {
+      const int64_t sizes[] = {1, 5, 0, 13, 10};
+      std::vector<std::vector<float>> outs;
+      std::vector<PanelWeights::Rows> sets;
+      int64_t r0 = 0;
+      for (int64_t n : sizes) {
+        outs.emplace_back(static_cast<size_t>(std::max<int64_t>(n, 1) * y_stride), -7.0f);
+        sets.push_back({x.data() + r0 * x_stride, x_stride, n, outs.back().data(), y_stride,
+                        residual ? res.data() + r0 * y_stride : nullptr, y_stride});
+        r0 += n;
+      }
+      ck_assert_int_eq(r0, kRows);
+      {
+        ComputeScope scope(cores);
+        p.multiply(sets.data(), sets.size());
+      }
+      r0 = 0;
+      for (size_t k = 0; k < sets.size(); ++k) {
+        const size_t n = static_cast<size_t>(sizes[k] * y_stride);
+        EXPECT_MSG(std::memcmp(outs[k].data(), y.data() + r0 * y_stride, n * 4) == 0,
+                   "%s panel in=%ld out=%ld: set %zu on %d cores differs", v.c_str(), inputs,
+                   outputs, k, cores);
+        r0 += sizes[k];
+      }
+    }
     ys.push_back(std::move(y));
   }
   for (size_t k = 1; k < ys.size(); ++k)

@@ -91,7 +91,7 @@ std::shared_ptr<const Engine> Engine::load(const LoadOptions& options) {
   weights->check_all_taken();
   if (options.precision == Precision::kBf16) engine->flow_lm->compress(WeightFormat::kBF16);
   if (options.precision == Precision::kInt8) engine->flow_lm->compress(WeightFormat::kInt8);
-  engine->scheduler = std::make_unique<StreamScheduler>(*engine->flow_lm);
+  engine->scheduler = std::make_unique<StreamScheduler>(*engine->flow_lm, *engine->mimi);
 
   const auto ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);

@@ -181,12 +181,9 @@ class GenerationStream final : public AudioChunkStream {
         } else if (auto* latent = std::get_if<at::Tensor>(&*item)) {
           // The frame's samples are the one allocation: they are handed to the consumer.
           std::vector<float> samples(static_cast<size_t>(mimi.frame_size() * mimi.channels()));
-          {
-            StreamScheduler::DecodeSlot slot(*model_.scheduler);  // leaves the steps a core
-            kernels::ComputeScope scope(kernels::compute_threads());  // the step's core too, once free
-            model_.flow_lm->denormalize(latent->data_ptr<float>(), denormalized.data());
-            mimi.decode_frame(denormalized.data(), state, samples.data());
-          }
+          model_.flow_lm->denormalize(latent->data_ptr<float>(), denormalized.data());
+          // Batched with the frames of the streams decoding meanwhile (stream_scheduler.h).
+          model_.scheduler->decode(denormalized.data(), state, samples.data());
           audio_.push(std::move(samples));
         } else if (auto* pause = std::get_if<Pause>(&*item)) {
           audio_.push(*pause);  // in order with the frames; next() makes the zeros

@@ -10,8 +10,8 @@
 
 namespace pockettts {
 
-StreamScheduler::StreamScheduler(const FlowLm& flow_lm, int cores)
-    : flow_lm_(flow_lm), cores_(cores > 0 ? cores : kernels::usable_cores()) {}
+StreamScheduler::StreamScheduler(const FlowLm& flow_lm, const Mimi& mimi, int cores)
+    : flow_lm_(flow_lm), mimi_(mimi), cores_(cores > 0 ? cores : kernels::usable_cores()) {}
 
 StreamScheduler::Session::Session(StreamScheduler& scheduler) : scheduler_(scheduler) {
   std::lock_guard<std::mutex> lock(scheduler_.mutex_);
@@ -24,27 +24,6 @@ StreamScheduler::Session::~Session() {
     --scheduler_.active_;
   }
   scheduler_.changed_.notify_all();  // a gathering batch need not wait for this stream any more
-  scheduler_.decode_changed_.notify_all();  // nor decoders for a core
-}
-
-size_t StreamScheduler::decode_limit() const {
-  const size_t cores = static_cast<size_t>(cores_);
-  return active_ > 0 ? std::max<size_t>(1, cores - 1) : cores;
-}
-
-StreamScheduler::DecodeSlot::DecodeSlot(StreamScheduler& scheduler) : scheduler_(scheduler) {
-  std::unique_lock<std::mutex> lock(scheduler_.mutex_);
-  scheduler_.decode_changed_.wait(lock,
-                                  [&] { return scheduler_.decoding_ < scheduler_.decode_limit(); });
-  ++scheduler_.decoding_;
-}
-
-StreamScheduler::DecodeSlot::~DecodeSlot() {
-  {
-    std::lock_guard<std::mutex> lock(scheduler_.mutex_);
-    --scheduler_.decoding_;
-  }
-  scheduler_.decode_changed_.notify_one();
 }
 
 FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& state,
@@ -62,6 +41,48 @@ FlowStep StreamScheduler::step(const at::Tensor& previous_latent, FlowLmState& s
   }
   if (me.error) std::rethrow_exception(me.error);
   return std::move(me.result);
+}
+
+void StreamScheduler::decode(const float* latent, MimiDecoderState& state, float* out) {
+  PendingFrame me{{latent, &state, out}, nullptr, false};
+  std::unique_lock<std::mutex> lock(mutex_);
+  frames_.push_back(&me);
+  while (!me.done) {
+    if (decoding_) {
+      decode_changed_.wait(lock);
+    } else {
+      run_decode_batch(lock);
+    }
+  }
+  if (me.error) std::rethrow_exception(me.error);
+}
+
+void StreamScheduler::run_decode_batch(std::unique_lock<std::mutex>& lock) {
+  decoding_ = true;
+  frame_batch_.clear();
+  frame_requests_.clear();
+  while (!frames_.empty() && frame_batch_.size() < kMaxFrames) {
+    frame_batch_.push_back(frames_.front());
+    frame_requests_.push_back(frames_.front()->frame);
+    frames_.pop_front();
+  }
+  lock.unlock();
+  std::exception_ptr error;
+  try {
+    kernels::ComputeScope scope(kernels::compute_threads());  // the step's cores too, once free
+    mimi_.decode_frames(frame_requests_.data(), frame_requests_.size());
+  } catch (...) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  for (PendingFrame* frame : frame_batch_) {
+    frame->error = error;
+    frame->done = true;
+  }
+  ++decode_batches_;
+  frames_decoded_ += frame_batch_.size();
+  decoding_ = false;
+  decode_changed_.notify_all();
 }
 
 void StreamScheduler::set_gather_wait(std::chrono::microseconds wait) {
@@ -113,6 +134,16 @@ size_t StreamScheduler::batches_run() const {
 size_t StreamScheduler::rows_run() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return rows_;
+}
+
+size_t StreamScheduler::decode_batches_run() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return decode_batches_;
+}
+
+size_t StreamScheduler::frames_decoded() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return frames_decoded_;
 }
 
 }  // namespace pockettts

@@ -10,11 +10,12 @@
 // D}, {A}, ...) would stay split, each paying its own weight read. Each row gets the bits it would
 // get alone (FlowLm::step), so batching changes timing only.
 //
-// Decoding. Every stream decodes its latents with Mimi on a thread of its own. Left alone, N
-// decoder threads and the step share the cores evenly: the step (which every stream waits for)
-// gets a fraction of a core, the decoders run dry, cores idle. So while any stream is generating,
-// at most (cores - 1) frames are decoded at once (DecodeSlot), which leaves the step a core;
-// latents queue meanwhile, and once generation ends every core decodes.
+// Decoding. Every stream decodes its latents with Mimi on a thread of its own, and hands each
+// frame to the scheduler, which decodes whatever frames are waiting as one Mimi::decode_frames
+// (flat combining again, at most one batch at a time): one read of Mimi's decoder weights (about
+// 40 MB) serves every stream's frame, each getting the bits it would get alone. One batch at a
+// time also leaves the step the other cores. No gathering wait: frames wait only while a batch
+// runs, so they batch where decoding lags, which is where it pays.
 //
 // Cores. A batch and a frame each run in a kernels::ComputeScope: their big products take the
 // cores no other busy thread holds (kernels/worker_pool.h). One stream thus steps on both cores
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "model/flow_lm.h"
+#include "model/mimi.h"
 
 namespace pockettts {
 
@@ -40,7 +42,7 @@ class StreamScheduler {
   static constexpr size_t kMaxBatch = 8;
 
   // `cores`: the CPUs this process may use (0: ask the OS).
-  explicit StreamScheduler(const FlowLm& flow_lm, int cores = 0);
+  StreamScheduler(const FlowLm& flow_lm, const Mimi& mimi, int cores = 0);
   StreamScheduler(const StreamScheduler&) = delete;
   StreamScheduler& operator=(const StreamScheduler&) = delete;
 
@@ -56,22 +58,14 @@ class StreamScheduler {
     StreamScheduler& scheduler_;
   };
 
-  // Held while one Mimi frame is decoded; waits for a free slot.
-  class DecodeSlot {
-   public:
-    explicit DecodeSlot(StreamScheduler& scheduler);
-    ~DecodeSlot();
-    DecodeSlot(const DecodeSlot&) = delete;
-    DecodeSlot& operator=(const DecodeSlot&) = delete;
-
-   private:
-    StreamScheduler& scheduler_;
-  };
-
   // FlowLm::step for one stream, run in a batch with the steps other threads are waiting for.
   // Blocks until done; rethrows the batch's error, if any.
   FlowStep step(const at::Tensor& previous_latent, FlowLmState& state,
                 const SamplingOptions& sampling, at::Generator& rng);
+
+  // Mimi::decode_frame for one stream, decoded in a batch with the frames other streams' decoders
+  // are waiting for. Blocks until done; rethrows the batch's error, if any.
+  void decode(const float* latent, MimiDecoderState& state, float* out);
 
   // For tests: how long a batch waits for the active streams (default kGatherWait). A test that
   // asserts batching lengthens it, so that a loaded machine cannot split every batch.
@@ -80,6 +74,9 @@ class StreamScheduler {
   // For tests and the benchmark: batches run and rows stepped so far.
   size_t batches_run() const;
   size_t rows_run() const;
+  // For tests and the benchmark: decoding batches run and frames decoded so far.
+  size_t decode_batches_run() const;
+  size_t frames_decoded() const;
 
  private:
   struct Pending {
@@ -88,19 +85,27 @@ class StreamScheduler {
     std::exception_ptr error;
     bool done = false;
   };
+  struct PendingFrame {
+    Mimi::Frame frame;
+    std::exception_ptr error;
+    bool done = false;
+  };
   void run_batch(std::unique_lock<std::mutex>& lock);
-  size_t decode_limit() const;  // with mutex_ held
+  void run_decode_batch(std::unique_lock<std::mutex>& lock);
 
   const FlowLm& flow_lm_;
+  const Mimi& mimi_;
   const int cores_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;         // queue, running_, active_
-  std::condition_variable decode_changed_;  // decoding_, active_
+  std::condition_variable decode_changed_;  // frames_, decoding_
   std::deque<Pending*> queue_;
+  std::deque<PendingFrame*> frames_;
   bool running_ = false;
+  bool decoding_ = false;
   size_t active_ = 0;
-  size_t decoding_ = 0;
   size_t batches_ = 0, rows_ = 0;
+  size_t decode_batches_ = 0, frames_decoded_ = 0;
   std::chrono::microseconds gather_wait_ = kGatherWait;
   // Used by the thread running a batch only (running_): kept from batch to batch, so the
   // steady state allocates nothing here.
@@ -108,6 +113,9 @@ class StreamScheduler {
   std::vector<Pending*> batch_;
   std::vector<StepRequest> requests_;
   std::vector<FlowStep> results_;
+  // Used by the thread running a decoding batch only (decoding_).
+  std::vector<PendingFrame*> frame_batch_;
+  std::vector<Mimi::Frame> frame_requests_;
 };
 
 }  // namespace pockettts

@@ -52,35 +52,53 @@ float* PanelWeights::column(int64_t o) {
 void PanelWeights::multiply(const float* x, int64_t x_stride, int64_t rows, float* y,
                             int64_t y_stride, const float* residual,
                             int64_t residual_stride) const {
+  const Rows set{x, x_stride, rows, y, y_stride, residual, residual_stride};
+  multiply(&set, 1);
+}
+
+void PanelWeights::multiply(const Rows* sets, size_t count) const {
+  int64_t rows = 0;  // the sets' rows one after another
+  for (size_t s = 0; s < count; ++s) rows += std::max<int64_t>(sets[s].rows, 0);
   if (rows <= 0 || outputs_ <= 0) return;
   const bool avx512 = avx512_selected();
   const int parts = rows * inputs_ * outputs_ >= kParallelMinMacs ? ComputeScope::current() : 1;
-  // Rows r0..r1 of the panels from output `begin` to `end`.
+  // Rows r0..r1 (of all sets, in order) of the panels from output `begin` to `end`: a panel's
+  // weights serve every set before the next panel is read.
   const auto tiles = [&](int64_t r0, int64_t r1, int64_t begin, int64_t end) {
     for (int64_t first = begin; first < end; first += kPanelColumns) {
-      const PanelCall c{data_.get() + inputs_ * first,
-                        bias_.get() + first,
-                        inputs_,
-                        width_of(first),
-                        std::min(kPanelColumns, outputs_ - first),
-                        x + r0 * x_stride,
-                        x_stride,
-                        y + r0 * y_stride + first,
-                        y_stride,
-                        residual != nullptr ? residual + r0 * residual_stride + first : nullptr,
-                        residual_stride};
+      int64_t base = 0;
+      for (size_t s = 0; s < count && base < r1; ++s) {
+        const Rows& set = sets[s];
+        const int64_t n = std::max<int64_t>(set.rows, 0);
+        const int64_t lo = std::max(r0, base) - base, hi = std::min(r1, base + n) - base;
+        base += n;
+        if (lo >= hi) continue;
+        const PanelCall c{data_.get() + inputs_ * first,
+                          bias_.get() + first,
+                          inputs_,
+                          width_of(first),
+                          std::min(kPanelColumns, outputs_ - first),
+                          set.x + lo * set.x_stride,
+                          set.x_stride,
+                          set.y + lo * set.y_stride + first,
+                          set.y_stride,
+                          set.residual != nullptr
+                              ? set.residual + lo * set.residual_stride + first
+                              : nullptr,
+                          set.residual_stride};
 #if defined(__x86_64__)
-      if (avx512) {
-        panel_rows_avx512(c, r1 - r0);
-        continue;
-      }
+        if (avx512) {
+          panel_rows_avx512(c, hi - lo);
+          continue;
+        }
 #endif
-      panel_rows_portable(c, r1 - r0);
+        panel_rows_portable(c, hi - lo);
+      }
     }
   };
   // Each output is computed the same way whichever thread has its row and its panel. Few rows
-  // against many panels (the transformer's 16 rows): the cores share the panels, each reading
-  // its own part of the weights; else they share the rows.
+  // against many panels (the transformer's 16 rows a frame): the cores share the panels, each
+  // reading its own part of the weights; else they share the rows.
   const int64_t panels = (outputs_ + kPanelColumns - 1) / kPanelColumns;
   if (parts > 1 && rows <= kPanelSplitMaxRows && panels >= 2 * parts) {
     parallel_ranges(outputs_, kPanelColumns, parts,

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -45,6 +46,20 @@ class PanelWeights {
   // cores (worker_pool.h) when the product is big enough. Allocates nothing.
   void multiply(const float* x, int64_t x_stride, int64_t rows, float* y, int64_t y_stride,
                 const float* residual = nullptr, int64_t residual_stride = 0) const;
+
+  // One set of rows of a product: multiply's arguments.
+  struct Rows {
+    const float* x;
+    int64_t x_stride, rows;
+    float* y;
+    int64_t y_stride;
+    const float* residual = nullptr;
+    int64_t residual_stride = 0;
+  };
+  // multiply on every set, panel by panel: each panel is read from memory once for all of them
+  // (the frames of concurrent streams, Mimi::decode_frames). Each output gets the bits multiply
+  // gives it alone. Allocates nothing.
+  void multiply(const Rows* sets, size_t count) const;
 
   static constexpr int64_t kPanelColumns = 64;
   // Up to this many rows, a split product gives each core panels rather than rows.

@@ -153,37 +153,63 @@ at::Tensor Mimi::decode_frame(const at::Tensor& latent, MimiDecoderState& state)
 }
 
 void Mimi::decode_frame(const float* latent, MimiDecoderState& state, float* out) const {
-  quantizer_proj_.multiply(latent, 0, 1, state.projected.data(), outer_dim_);
+  const Frame one{latent, &state, out};
+  decode_frames(&one, 1);
+}
+
+void Mimi::decode_frames(const Frame* frames, size_t count) const {
+  if (count > kMaxFrames) {
+    throw Error(ErrorCode::kInvalidArgument, "mimi: at most " + std::to_string(kMaxFrames) +
+                                                 " frames are decoded at once, got " +
+                                                 std::to_string(count));
+  }
+  PerFrame<kernels::PanelWeights::Rows> projections{};
+  for (size_t s = 0; s < count; ++s) {
+    projections[s] = {frames[s].latent, 0, 1, frames[s].state->projected.data(), outer_dim_};
+  }
+  quantizer_proj_.multiply(projections.data(), count);
   // Output step p of this frame: its tap p plus the previous frame's tap p + stride (the
   // reference's convtr output plus its carried partial, in that order), each summed over the
   // group's inputs.
   const float* w = upsample_weight_.data_ptr<float>();
-  float* up = state.upsampled.data();
   const int64_t group = outer_dim_ / dimension_, taps = 2 * stride_;
-  for (int64_t p = 0; p < stride_; ++p) {
-    for (int64_t c = 0; c < dimension_; ++c) {
-      const int64_t first = c * group;
-      float now = state.projected[first] * w[first * taps + p];
-      float carried = state.previous[first] * w[first * taps + p + stride_];
-      for (int64_t i = first + 1; i < first + group; ++i) {
-        now += state.projected[i] * w[i * taps + p];
-        carried += state.previous[i] * w[i * taps + p + stride_];
+  PerFrame<MimiTransformer::StreamRows> rows{};
+  for (size_t s = 0; s < count; ++s) {
+    MimiDecoderState& state = *frames[s].state;
+    float* up = state.upsampled.data();
+    for (int64_t p = 0; p < stride_; ++p) {
+      for (int64_t c = 0; c < dimension_; ++c) {
+        const int64_t first = c * group;
+        float now = state.projected[first] * w[first * taps + p];
+        float carried = state.previous[first] * w[first * taps + p + stride_];
+        for (int64_t i = first + 1; i < first + group; ++i) {
+          now += state.projected[i] * w[i * taps + p];
+          carried += state.previous[i] * w[i * taps + p + stride_];
+        }
+        up[p * dimension_ + c] = now + carried;
       }
-      up[p * dimension_ + c] = now + carried;
     }
+    std::swap(state.projected, state.previous);
+    rows[s] = {up, &state.transformer, &state.transformer_buffers};
   }
-  std::swap(state.projected, state.previous);
-  decoder_transformer_.stream(up, stride_, state.transformer, state.transformer_buffers);
-  decoder_transformer_.advance(state.transformer, stride_);
+  decoder_transformer_.stream(rows.data(), count, stride_);
   const int64_t channels = decoder_.channels();
-  if (channels == 1) {  // channels-last is channel-major
-    decoder_.forward(up, stride_, state.decoder, out);
-    return;
+  PerFrame<SeanetDecoder::Frame> seanet{};
+  for (size_t s = 0; s < count; ++s) {
+    MimiDecoderState& state = *frames[s].state;
+    decoder_transformer_.advance(state.transformer, stride_);
+    // Mono is written straight into the caller's buffer (channels-last is channel-major).
+    seanet[s] = {state.upsampled.data(), &state.decoder,
+                 channels == 1 ? frames[s].out : state.samples.data()};
   }
-  decoder_.forward(up, stride_, state.decoder, state.samples.data());
-  for (int64_t i = 0; i < frame_size_; ++i)
-    for (int64_t c = 0; c < channels; ++c)
-      out[c * frame_size_ + i] = state.samples[i * channels + c];
+  decoder_.forward(seanet.data(), count, stride_);
+  if (channels == 1) return;
+  for (size_t s = 0; s < count; ++s) {
+    const std::vector<float>& samples = frames[s].state->samples;
+    float* out = frames[s].out;
+    for (int64_t i = 0; i < frame_size_; ++i)
+      for (int64_t c = 0; c < channels; ++c) out[c * frame_size_ + i] = samples[i * channels + c];
+  }
 }
 
 }  // namespace pockettts

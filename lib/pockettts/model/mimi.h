@@ -4,12 +4,14 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstddef>
 #include <vector>
 
 #include "formats/config.h"
 #include "formats/weights.h"
 #include "kernels/panel_product.h"
 #include "model/modules/conv.h"
+#include "model/modules/frame_batch.h"
 #include "model/modules/seanet.h"
 #include "model/modules/seanet_decoder.h"
 #include "model/modules/transformer.h"
@@ -54,6 +56,16 @@ class Mimi {
   // The same on plain floats, allocating nothing once the state has decoded its first frame:
   // latent [ldim] -> out [channels, frame_size].
   void decode_frame(const float* latent, MimiDecoderState& state, float* out) const;
+  // One frame of each of `count` streams (at most kMaxFrames, Error(kInvalidArgument) past it)
+  // in one pass over the decoder's weights: every product serves all the frames, and each
+  // stream gets the bits decode_frame gives it alone. Allocates nothing once every state has
+  // decoded a frame. The states must be distinct.
+  struct Frame {
+    const float* latent;
+    MimiDecoderState* state;
+    float* out;
+  };
+  void decode_frames(const Frame* frames, size_t count) const;
   int64_t latent_dim() const;
   int channels() const;
 

@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <array>
+
 #include "kernels/dense_linear.h"
 #include "kernels/matvec.h"
 #include "kernels/panel_product.h"
@@ -77,6 +80,21 @@ void Linear::forward(const float* x, int64_t rows, float* y) const {
     const auto f32 = at::dtype(at::kFloat);
     at::Tensor out = at::from_blob(y, {rows, out_}, f32);
     at::linear_out(out, at::from_blob(const_cast<float*>(x), {rows, in_}, f32), weight_, bias_);
+  }
+}
+
+void Linear::forward(const Rows* sets, size_t count) const {
+  if (!panels_) {
+    for (size_t s = 0; s < count; ++s) forward(sets[s].x, sets[s].rows, sets[s].y);
+    return;
+  }
+  constexpr size_t kChunk = 16;  // sets per product: room on the stack, no allocation
+  for (size_t s0 = 0; s0 < count; s0 += kChunk) {
+    std::array<kernels::PanelWeights::Rows, kChunk> rows{};
+    const size_t n = std::min(kChunk, count - s0);
+    for (size_t s = 0; s < n; ++s)
+      rows[s] = {sets[s0 + s].x, in_, sets[s0 + s].rows, sets[s0 + s].y, out_};
+    panels_->multiply(rows.data(), n);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,14 @@ class Linear {
   // kernels allocate nothing (the steady state of generation and decoding); only the portable
   // build's products of many rows go through libtorch's BLAS.
   void forward(const float* x, int64_t rows, float* y) const;
+  // forward on several sets of rows (the frames of concurrent streams): packed panels are read
+  // once for all of them; other weights serve the sets one after another. Same bits as forward.
+  struct Rows {
+    const float* x;
+    int64_t rows;
+    float* y;
+  };
+  void forward(const Rows* sets, size_t count) const;
 
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }

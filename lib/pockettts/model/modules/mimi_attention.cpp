@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "model/modules/frame_batch.h"
 #include "model/modules/rope.h"
 
 namespace pockettts {
@@ -73,13 +74,25 @@ at::Tensor MimiAttention::forward(const at::Tensor& x) const {
   return out_proj_(out);
 }
 
-void MimiAttention::stream(const float* x, int64_t rows, MimiKvCache& state,
-                           MimiStreamBuffers& buffers, float* out) const {
+void MimiAttention::stream(const StreamRows* streams, size_t count, int64_t rows) const {
+  const int64_t d = embed_dim_;
+  PerFrame<Linear::Rows> in{}, out{};
+  for (size_t s = 0; s < count; ++s) {
+    in[s] = {streams[s].x, rows, streams[s].buffers->qkv.get(rows * 3 * d)};
+  }
+  in_proj_.forward(in.data(), count);  // each row: q | k | v, each [H, D]
+  for (size_t s = 0; s < count; ++s) {
+    out[s] = {attend_frame(in[s].y, rows, *streams[s].cache, *streams[s].buffers), rows,
+              streams[s].out};
+  }
+  out_proj_.forward(out.data(), count);
+}
+
+float* MimiAttention::attend_frame(float* qkv, int64_t rows, MimiKvCache& state,
+                                   MimiStreamBuffers& buffers) const {
   const int64_t d = embed_dim_, H = num_heads_, D = d / H, capacity = state.cache.size(3);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  float* qkv = buffers.qkv.get(rows * 3 * d);
   float* attended = buffers.attended.get(rows * d);
-  in_proj_.forward(x, rows, qkv);  // each row: q | k | v, each [H, D]
   // The ring buffer [2, 1, H, capacity, D]: key (h, slot) at (h * capacity + slot) * D.
   float* keys = state.cache.data_ptr<float>();
   float* values = keys + H * capacity * D;
@@ -112,7 +125,7 @@ void MimiAttention::stream(const float* x, int64_t rows, MimiKvCache& state,
     kernels::attend_one_query(qkv + t * 3 * d, H, D, cached, allowed, scale, scores,
                               attended + t * d);
   }
-  out_proj_.forward(attended, rows, out);
+  return attended;
 }
 
 }  // namespace pockettts

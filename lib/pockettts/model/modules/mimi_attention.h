@@ -3,6 +3,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -37,12 +38,24 @@ class MimiAttention {
   void pack_panels();  // Linear::pack_panels on both projections
   // The whole sequence at once (the encoder): x [B, T, d] -> [B, T, d].
   at::Tensor forward(const at::Tensor& x) const;
-  // Streaming, on plain rows (the decoder, 16 steps a frame), allocating nothing once `buffers`
-  // are sized: x [T, d] -> out [T, d]; the T keys and values enter `cache`.
-  void stream(const float* x, int64_t rows, MimiKvCache& cache, MimiStreamBuffers& buffers,
-              float* out) const;
+  // One stream's frame in a streaming call: x [T, d] -> out [T, d]; the T keys and values enter
+  // `cache`.
+  struct StreamRows {
+    const float* x;
+    MimiKvCache* cache;
+    MimiStreamBuffers* buffers;
+    float* out;
+  };
+  // Streaming, on plain rows (the decoder, 16 steps a frame), for `count` <= kMaxFrames streams
+  // at once (frame_batch.h): the projections read their weights once for all, each stream
+  // attends over its own cache. Allocates nothing once the buffers are sized.
+  void stream(const StreamRows* streams, size_t count, int64_t rows) const;
 
  private:
+  // One stream's queries over its cache, after its keys and values enter it: qkv [T, 3d] (the
+  // in projection, rotated here) -> the stream's buffers.attended [T, d], returned.
+  float* attend_frame(float* qkv, int64_t rows, MimiKvCache& cache,
+                      MimiStreamBuffers& buffers) const;
   static constexpr int64_t kQueryBlock = 256;
   // Attention of q [B, H, T, D] over keys/values [B, H, S, D] at positions [B, T] / [B, S].
   at::Tensor attend(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,

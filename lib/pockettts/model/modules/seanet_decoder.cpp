@@ -6,6 +6,7 @@
 
 #include <pockettts/error.h>
 #include "kernels/elu.h"
+#include "model/modules/frame_batch.h"
 #include "model/modules/seanet.h"
 
 namespace pockettts {
@@ -76,42 +77,70 @@ SeanetDecoderState SeanetDecoder::init_state(int64_t steps) const {
 
 void SeanetDecoder::forward(const float* z, int64_t steps, SeanetDecoderState& state,
                             float* audio) const {
-  if (steps != state.steps) {
-    throw Error(ErrorCode::kInvalidArgument,
-                "SEANet decoder state made for " + std::to_string(state.steps) +
-                    " steps per call, called with " + std::to_string(steps));
+  const Frame one{z, &state, audio};
+  forward(&one, 1, steps);
+}
+
+void SeanetDecoder::forward(const Frame* frames, size_t count, int64_t steps) const {
+  for (size_t s = 0; s < count; ++s) {
+    if (steps != frames[s].state->steps) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "SEANet decoder state made for " + std::to_string(frames[s].state->steps) +
+                      " steps per call, called with " + std::to_string(steps));
+    }
   }
-  const bool first = state.first;
-  state.first = false;
+  PerFrame<bool> first{};
+  for (size_t s = 0; s < count; ++s) {
+    first[s] = frames[s].state->first;
+    frames[s].state->first = false;
+  }
+  // One layer for every stream: its window `w` (the decoder's order), its output rows.
+  PerFrame<WindowConv::Call> calls{};
+  const auto run = [&](const WindowConv& conv, size_t w, int64_t t, auto output, auto residual) {
+    for (size_t s = 0; s < count; ++s) {
+      SeanetDecoderState& state = *frames[s].state;
+      calls[s] = {&state.windows[w], first[s], output(s), residual(s), &state.scratch};
+    }
+    conv.forward(calls.data(), count, t);
+  };
+  const auto none = [](size_t) -> const float* { return nullptr; };
+  const auto window_of = [&](size_t s, size_t w) -> std::vector<float>& {
+    return frames[s].state->windows[w];
+  };
   size_t w = 0;
-  std::memcpy(input_rows(first_, state.windows[0]), z,
-              static_cast<size_t>(steps * first_.in_channels()) * sizeof(float));
+  for (size_t s = 0; s < count; ++s) {
+    std::memcpy(input_rows(first_, window_of(s, 0)), frames[s].z,
+                static_cast<size_t>(steps * first_.in_channels()) * sizeof(float));
+  }
   // The next layer's input rows: each output lands there, then goes through the ELU in place.
   const WindowConv* next = blocks_.empty() ? &last_ : &blocks_.front().upsample;
-  float* into = input_rows(*next, state.windows[1]);
-  first_.forward(state.windows[w++], steps, first, into, nullptr, state.scratch);
+  const auto next_input = [&](size_t s) { return input_rows(*next, window_of(s, w + 1)); };
+  run(first_, w, steps, next_input, none);
+  ++w;
   int64_t t = steps;
-  kernels::elu(into, t * next->in_channels(), into);
+  for (size_t s = 0; s < count; ++s) {
+    float* into = input_rows(*next, window_of(s, w));
+    kernels::elu(into, t * next->in_channels(), into);
+  }
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const Block& block = blocks_[b];
-    float* x = state.residuals[b].data();
-    block.upsample.forward(state.windows[w++], t, first, x, nullptr, state.scratch);
+    const auto x = [&](size_t s) { return frames[s].state->residuals[b].data(); };
+    run(block.upsample, w++, t, x, none);
     t *= block.upsample.upsampling();
     for (const ResidualUnit& unit : block.units) {
-      std::vector<float>& window1 = state.windows[w++];
-      std::vector<float>& window2 = state.windows[w++];
-      float* in1 = input_rows(unit.conv1, window1);
-      kernels::elu(x, t * unit.conv1.in_channels(), in1);
-      float* in2 = input_rows(unit.conv2, window2);
-      unit.conv1.forward(window1, t, first, in2, nullptr, state.scratch);
-      kernels::elu(in2, t * unit.conv2.in_channels(), in2);
-      unit.conv2.forward(window2, t, first, x, x, state.scratch);
+      const size_t w1 = w++, w2 = w++;
+      for (size_t s = 0; s < count; ++s)
+        kernels::elu(x(s), t * unit.conv1.in_channels(), input_rows(unit.conv1, window_of(s, w1)));
+      const auto in2 = [&](size_t s) { return input_rows(unit.conv2, window_of(s, w2)); };
+      run(unit.conv1, w1, t, in2, none);
+      for (size_t s = 0; s < count; ++s) kernels::elu(in2(s), t * unit.conv2.in_channels(), in2(s));
+      run(unit.conv2, w2, t, x, [&](size_t s) -> const float* { return x(s); });
     }
     next = b + 1 < blocks_.size() ? &blocks_[b + 1].upsample : &last_;
-    into = input_rows(*next, state.windows[w]);
-    kernels::elu(x, t * next->in_channels(), into);
+    for (size_t s = 0; s < count; ++s)
+      kernels::elu(x(s), t * next->in_channels(), input_rows(*next, window_of(s, w)));
   }
-  last_.forward(state.windows[w], t, first, audio, nullptr, state.scratch);
+  run(last_, w, t, [&](size_t s) { return frames[s].audio; }, none);
 }
 
 }  // namespace pockettts

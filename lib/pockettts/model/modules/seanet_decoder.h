@@ -6,6 +6,7 @@
 // the ELU where the reference has one): a frame allocates nothing once the state exists.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -32,6 +33,14 @@ class SeanetDecoder {
   // z: [steps, dimension] channels-last -> audio [steps * hop_length(), channels] channels-last.
   // `steps` must be the state's (Error(kInvalidArgument) otherwise).
   void forward(const float* z, int64_t steps, SeanetDecoderState& state, float* audio) const;
+  // forward for `count` <= kMaxFrames streams (frame_batch.h): each convolution reads its
+  // weights once for all of them; each stream gets the bits it gets alone.
+  struct Frame {
+    const float* z;
+    SeanetDecoderState* state;
+    float* audio;
+  };
+  void forward(const Frame* frames, size_t count, int64_t steps) const;
 
   int64_t hop_length() const { return hop_length_; }
   int64_t channels() const { return last_.out_channels(); }

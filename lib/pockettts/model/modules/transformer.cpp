@@ -4,6 +4,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/normalization.h"
+#include "model/modules/frame_batch.h"
 
 namespace pockettts {
 
@@ -76,16 +77,27 @@ void TransformerLayerWeights::add_attention(float* x, int64_t rows, const float*
 
 void TransformerLayerWeights::feed_forward(float* x, int64_t rows, RowBuffer& normed,
                                            RowBuffer& hidden, RowBuffer& update) const {
+  const FeedForwardRows one{x, &normed, &hidden, &update};
+  feed_forward(&one, 1, rows);
+}
+
+void TransformerLayerWeights::feed_forward(const FeedForwardRows* streams, size_t count,
+                                           int64_t rows) const {
   const int64_t d = norm2_weight.size(0), ff = linear1.out_features();
-  float* h = normed.get(rows * d);
-  float* f = hidden.get(rows * ff);
-  float* u = update.get(rows * d);
-  kernels::layer_norm(x, rows, d, norm2_weight.data_ptr<float>(), norm2_bias.data_ptr<float>(),
-                      1e-5f, h);
-  linear1.forward(h, rows, f);
-  kernels::gelu(f, rows * ff, f);
-  linear2.forward(f, rows, u);
-  add_scaled(x, rows, d, scale2, u);
+  PerFrame<Linear::Rows> in{}, out{};
+  for (size_t s = 0; s < count; ++s) {
+    float* h = streams[s].normed->get(rows * d);
+    kernels::layer_norm(streams[s].x, rows, d, norm2_weight.data_ptr<float>(),
+                        norm2_bias.data_ptr<float>(), 1e-5f, h);
+    in[s] = {h, rows, streams[s].hidden->get(rows * ff)};
+  }
+  linear1.forward(in.data(), count);
+  for (size_t s = 0; s < count; ++s) {
+    kernels::gelu(in[s].y, rows * ff, in[s].y);
+    out[s] = {in[s].y, rows, streams[s].update->get(rows * d)};
+  }
+  linear2.forward(out.data(), count);
+  for (size_t s = 0; s < count; ++s) add_scaled(streams[s].x, rows, d, scale2, out[s].y);
 }
 
 FlowTransformer::FlowTransformer(const WeightPath& vb, int64_t d_model, int64_t num_heads,
@@ -163,12 +175,23 @@ at::Tensor MimiTransformer::forward(const at::Tensor& x) const {
   return h.transpose(1, 2);
 }
 
-void MimiTransformer::stream(float* x, int64_t rows, std::vector<MimiKvCache>& caches,
-                             MimiStreamBuffers& buffers) const {
+void MimiTransformer::stream(const StreamRows* streams, size_t count, int64_t rows) const {
+  // layer_on_rows for every stream, each product once for all of them.
   for (size_t i = 0; i < layers_.size(); ++i) {
-    layer_on_rows(layers_[i].rest, x, rows, buffers, [&](const float* normed, float* update) {
-      layers_[i].attention.stream(normed, rows, caches[i], buffers, update);
-    });
+    const TransformerLayerWeights& rest = layers_[i].rest;
+    const int64_t d = rest.norm1_weight.size(0);
+    PerFrame<MimiAttention::StreamRows> attention{};
+    PerFrame<TransformerLayerWeights::FeedForwardRows> ff{};
+    for (size_t s = 0; s < count; ++s) {
+      MimiStreamBuffers& b = *streams[s].buffers;
+      float* normed = b.normed.get(rows * d);
+      rest.attention_input(streams[s].x, rows, normed);
+      attention[s] = {normed, &(*streams[s].caches)[i], &b, b.update.get(rows * d)};
+      ff[s] = {streams[s].x, &b.normed, &b.hidden, &b.update};
+    }
+    layers_[i].attention.stream(attention.data(), count, rows);
+    for (size_t s = 0; s < count; ++s) rest.add_attention(streams[s].x, rows, attention[s].out);
+    rest.feed_forward(ff.data(), count, rows);
   }
 }
 

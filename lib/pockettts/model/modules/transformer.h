@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstddef>
 #include <vector>
 
 #include "formats/weights.h"
@@ -30,6 +31,13 @@ struct TransformerLayerWeights {
   void add_attention(float* x, int64_t rows, const float* update) const;
   void feed_forward(float* x, int64_t rows, RowBuffer& normed, RowBuffer& hidden,
                     RowBuffer& update) const;
+  // feed_forward on the rows of `count` <= kMaxFrames streams (frame_batch.h): each linear
+  // reads its weights once for all of them.
+  struct FeedForwardRows {
+    float* x;
+    RowBuffer *normed, *hidden, *update;
+  };
+  void feed_forward(const FeedForwardRows* streams, size_t count, int64_t rows) const;
 };
 
 // FlowLM backbone: `layers` with FlowAttention, one KV cache per layer.
@@ -66,10 +74,16 @@ class MimiTransformer {
   std::vector<MimiKvCache> init_caches(int64_t capacity) const;
   // The whole sequence at once (the encoder): [B, C, T] in and out.
   at::Tensor forward(const at::Tensor& x) const;
-  // Streaming (the decoder) on plain rows, in place: x [T, C], time steps as rows. Allocates
-  // nothing once `buffers` are sized. The query positions do not move (see advance).
-  void stream(float* x, int64_t rows, std::vector<MimiKvCache>& caches,
-              MimiStreamBuffers& buffers) const;
+  // One stream's frame in a streaming call: x [T, C], time steps as rows, updated in place.
+  struct StreamRows {
+    float* x;
+    std::vector<MimiKvCache>* caches;
+    MimiStreamBuffers* buffers;
+  };
+  // Streaming (the decoder) on plain rows for `count` <= kMaxFrames streams at once
+  // (frame_batch.h), each with the bits it would get alone. Allocates nothing once the buffers
+  // are sized. The query positions do not move (see advance).
+  void stream(const StreamRows* streams, size_t count, int64_t rows) const;
   void advance(std::vector<MimiKvCache>& caches, int64_t steps) const;
 
  private:

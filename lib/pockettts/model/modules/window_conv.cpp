@@ -7,6 +7,7 @@
 #include <string>
 
 #include <pockettts/error.h>
+#include "model/modules/frame_batch.h"
 
 namespace pockettts {
 
@@ -87,18 +88,26 @@ int64_t WindowConv::scratch_floats(int64_t steps) const {
 
 void WindowConv::forward(std::vector<float>& window, int64_t steps, bool first, float* y,
                          const float* residual, std::vector<float>& scratch) const {
-  const int64_t C = in_channels_;
-  float* w = window.data();
-  if (replicate_ && first) {
-    for (int64_t r = 0; r < context_; ++r)
-      std::memcpy(w + r * C, w + context_ * C, static_cast<size_t>(C) * sizeof(float));
-  }
-  const int64_t y_cols = upsampling_ * out_channels_;
-  if (dilation_ == 1) {
-    panels_.multiply(w, C, steps, y, y_cols, residual, y_cols);
-  } else {
+  const Call one{&window, first, y, residual, &scratch};
+  forward(&one, 1, steps);
+}
+
+void WindowConv::forward(const Call* calls, size_t count, int64_t steps) const {
+  const int64_t C = in_channels_, y_cols = upsampling_ * out_channels_;
+  PerFrame<kernels::PanelWeights::Rows> rows{};
+  for (size_t s = 0; s < count; ++s) {
+    float* w = calls[s].window->data();
+    if (replicate_ && calls[s].first) {
+      for (int64_t r = 0; r < context_; ++r)
+        std::memcpy(w + r * C, w + context_ * C, static_cast<size_t>(C) * sizeof(float));
+    }
+    if (dilation_ == 1) {
+      rows[s] = {w, C, steps, calls[s].y, y_cols, calls[s].residual, y_cols};
+      continue;
+    }
     // Dilated taps are not contiguous: gather each output step's window first.
     const int64_t span = kernel_size_ * C;
+    std::vector<float>& scratch = *calls[s].scratch;
     if (static_cast<int64_t>(scratch.size()) < steps * span) {
       scratch.resize(static_cast<size_t>(steps * span));
     }
@@ -106,10 +115,14 @@ void WindowConv::forward(std::vector<float>& window, int64_t steps, bool first, 
       for (int64_t k = 0; k < kernel_size_; ++k)
         std::memcpy(scratch.data() + t * span + k * C, w + (t + k * dilation_) * C,
                     static_cast<size_t>(C) * sizeof(float));
-    panels_.multiply(scratch.data(), span, steps, y, y_cols, residual, y_cols);
+    rows[s] = {scratch.data(), span, steps, calls[s].y, y_cols, calls[s].residual, y_cols};
   }
+  panels_.multiply(rows.data(), count);
   if (context_ > 0) {
-    std::memmove(w, w + steps * C, static_cast<size_t>(context_ * C) * sizeof(float));
+    for (size_t s = 0; s < count; ++s) {
+      float* w = calls[s].window->data();
+      std::memmove(w, w + steps * C, static_cast<size_t>(context_ * C) * sizeof(float));
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 // pieces of signal, to f32 rounding: only the order of the sums differs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -44,6 +45,17 @@ class WindowConv {
   // `scratch`: room for the windows of a dilated convolution (see scratch_floats()).
   void forward(std::vector<float>& window, int64_t steps, bool first, float* y,
                const float* residual, std::vector<float>& scratch) const;
+  // forward's arguments for one stream.
+  struct Call {
+    std::vector<float>* window;
+    bool first;
+    float* y;
+    const float* residual;
+    std::vector<float>* scratch;
+  };
+  // forward for `count` <= kMaxFrames streams (frame_batch.h): one product over all their
+  // windows, each output with the bits it gets alone.
+  void forward(const Call* calls, size_t count, int64_t steps) const;
   int64_t scratch_floats(int64_t steps) const;
 
  private:
