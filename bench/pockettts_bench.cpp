@@ -303,7 +303,7 @@ int text_frame_capacity(const pockettts::Engine& impl, const std::string& text,
 
 // The figures of one run of the benchmark, each over --repeats.
 struct Results {
-  Stats ttfa_ms, rtf, flow_step_ms, mimi_frame_ms, encode_10s_ms, load_ms;
+  Stats ttfa_ms, rtf, flow_step_ms, mimi_frame_ms, mimi_batch_ms, encode_10s_ms, load_ms;
   double peak_rss_mb = 0;
   std::vector<Resident> resident;  // after each stage of the run
   double aggregate_rtf = 0;
@@ -354,6 +354,7 @@ void write_json(const std::string& path, const Args& args, int frames, const Res
   j["rtf"] = json_stats(r.rtf);
   j["flow_step_ms"] = json_stats(r.flow_step_ms);
   j["mimi_frame_ms"] = json_stats(r.mimi_frame_ms);
+  if (args.streams > 1) j["mimi_batch_ms"] = json_stats(r.mimi_batch_ms);
   j["encode_10s_ms"] = json_stats(r.encode_10s_ms);
   j["load_ms"] = json_stats(r.load_ms);
   j["peak_rss_mb"] = r.peak_rss_mb;
@@ -538,8 +539,31 @@ Results run(const Args& args, int& frames) {
       }
       mimi_ms.push_back(median(steps));
     }
+    // mimi_batch_ms: the frames of --streams streams decoded as one batch (Mimi::decode_frames,
+    // as the scheduler batches concurrent decoders): per batch, to set beside N x mimi_frame_ms.
+    std::vector<double> batch_ms;
+    const size_t batch = std::min<size_t>(static_cast<size_t>(args.streams), pockettts::kMaxFrames);
+    for (int i = 0; args.streams > 1 && i < repeats; ++i) {
+      std::vector<pockettts::MimiDecoderState> states;
+      std::vector<std::vector<float>> audio(batch);
+      for (size_t k = 0; k < batch; ++k) {
+        states.push_back(mimi.init_decoder_state());
+        audio[k].resize(static_cast<size_t>(mimi.frame_size() * mimi.channels()));
+      }
+      std::vector<double> steps;
+      std::vector<pockettts::Mimi::Frame> frames_in(batch);
+      for (const at::Tensor& latent : latents) {
+        for (size_t k = 0; k < batch; ++k)
+          frames_in[k] = {latent.data_ptr<float>(), &states[k], audio[k].data()};
+        start = Clock::now();
+        mimi.decode_frames(frames_in.data(), batch);
+        steps.push_back(ms_since(start));
+      }
+      batch_ms.push_back(median(steps));
+    }
     r.flow_step_ms = stats(flow_ms);
     r.mimi_frame_ms = stats(mimi_ms);
+    if (!batch_ms.empty()) r.mimi_batch_ms = stats(batch_ms);
   }
 
   // aggregate_rtf: N streams on the one model at once, each from a thread of its own with its
@@ -613,6 +637,11 @@ void print_table(const Args& args, int frames, const Results& r) {
   print_row("rtf: audio s / wall s (generate_audio)", r.rtf, "x");
   print_row("flow_step_ms: one flow-LM step, alone", r.flow_step_ms, "ms");
   print_row("mimi_frame_ms: one Mimi frame, alone", r.mimi_frame_ms, "ms");
+  if (args.streams > 1) {
+    const std::string label = "mimi_batch_ms: " + std::to_string(std::min(args.streams, 8)) +
+                              " streams' frames as one batch";
+    print_row(label.c_str(), r.mimi_batch_ms, "ms");
+  }
   print_row("encode_10s_ms: 10 s voice -> voice state", r.encode_10s_ms, "ms");
   print_row("load_ms: load_model", r.load_ms, "ms");
   std::printf("| %-44s | %10.1f | %10s | %10s | %-4s |\n", "peak_rss_mb: VmHWM", r.peak_rss_mb, "",

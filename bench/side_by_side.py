@@ -74,6 +74,7 @@ ROWS = [
     ("ttfa_ms", "time to first chunk (ms)"),
     ("flow_step_ms", "flow-LM step, alone (ms)"),
     ("mimi_frame_ms", "Mimi frame, alone (ms)"),
+    ("mimi_batch_ms", "Mimi frames of all streams, one batch (ms)"),
     ("encode_10s_ms", "10 s voice -> voice state (ms)"),
     ("load_ms", "model load (ms)"),
     ("peak_rss_mb", "peak RSS, VmHWM (MiB)"),

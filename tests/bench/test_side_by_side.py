@@ -20,6 +20,8 @@ for name, threads, streams in [("t1", 1, 1), ("t1-again", 1, 1), ("t2", 2, 1), (
     runs.append(path)
     data = json.load(open(path))
     assert data["threads"] == threads and data["streams"] == streams, data
+    # One batch of the streams' Mimi frames is timed only where there are several streams.
+    assert ("mimi_batch_ms" in data) == (streams > 1), data
     assert set(data["resident_mb"]) == {"started", "loaded", "voice encoded", "generated"}, data
     for stage in data["resident_mb"].values():
         parts = stage["libraries"] + stage["weights"] + stage["heap"] + stage["other_anonymous"]
@@ -44,6 +46,8 @@ rows = {r.strip("|").split("|")[0].strip(): [c.strip() for c in r.strip("|").spl
 assert rows["real-time factor (1 stream)"][0] == "1.5 [1–2]", rows
 assert rows["time to first chunk (ms)"][0] == "200 [100–300]", rows
 assert rows["real-time factor ÷ reference's"][0] == "1.00", rows
+batch = rows["Mimi frames of all streams, one batch (ms)"]
+assert batch[:3] == ["-", "-", "-"] and batch[3] != "-", rows
 ours = [json.load(open(p)) for p in runs]
 one = sorted([ours[0]["rtf"]["median"], ours[1]["rtf"]["median"]])
 want = f"{ours[2]['aggregate_rtf'] / ((one[0] + one[1]) / 2):.2f}"
