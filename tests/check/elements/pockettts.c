@@ -725,7 +725,7 @@ GST_START_TEST(test_rtp_l16_loopback) {
   fail_unless(sent > 0);
 
   /* UDP has no EOS: wait until the last packet is in. */
-  deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+  deadline = deadline_after(10);
   while ((gsize)g_atomic_pointer_get(&received) < sent * 2 && g_get_monotonic_time() < deadline)
     g_usleep(10000);
   fail_unless_equals_uint64((guint64)g_atomic_pointer_get(&received), (guint64)sent * 2);

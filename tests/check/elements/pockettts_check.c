@@ -14,6 +14,15 @@ void setup_paths(void) {
   voice_path = g_build_filename(data, "tiny", "voice", "voice_s16.wav", NULL);
 }
 
+guint test_slowdown(void) {
+  const gchar* slowdown = g_getenv("POCKETTTS_TEST_SLOWDOWN");
+  return slowdown ? (guint)CLAMP(g_ascii_strtoll(slowdown, NULL, 10), 1, 100) : 1;
+}
+
+gint64 deadline_after(gint seconds) {
+  return g_get_monotonic_time() + (gint64)test_slowdown() * seconds * G_USEC_PER_SEC;
+}
+
 GstElement* make_tts(const gchar* text) {
   GstElement* tts = gst_element_factory_make("pockettts", NULL);
   fail_unless(tts != NULL, "pockettts not found (GST_PLUGIN_PATH?)");
@@ -169,7 +178,7 @@ GstPadProbeReturn hold_second_buffer_until_flush(GstPad* pad, GstPadProbeInfo* i
   gint* count = user_data;
   (void)info;
   if (g_atomic_int_add(count, 1) == 1) {
-    const gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    const gint64 deadline = deadline_after(60);
     while (!GST_PAD_IS_FLUSHING(pad) && g_get_monotonic_time() < deadline) g_usleep(1000);
   }
   return GST_PAD_PROBE_OK;

@@ -17,6 +17,11 @@ extern gchar* voice_path;
 void setup_paths(void);
 /* A pockettts element on the tiny model at temperature 0, with `text` when not NULL. */
 GstElement* make_tts(const gchar* text);
+/* When a wait of `seconds` on a normal build ends, as a g_get_monotonic_time() value; sanitizer
+ * runs stretch it by POCKETTTS_TEST_SLOWDOWN (scripts/sanitize sets it, as meson's timeout
+ * multiplier). */
+gint64 deadline_after(gint seconds);
+guint test_slowdown(void); /* that factor, 1 unless set */
 GstBus* attach_bus(GstElement* element);
 
 GstHarness* source_harness(GstElement* tts);

@@ -16,7 +16,7 @@
  * clock reach the time it waits for. */
 static void crank(GstHarness* h) {
   GstTestClock* clock = gst_harness_get_testclock(h);
-  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000, NULL),
+  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000 * test_slowdown(), NULL),
               "the element does not wait on the clock");
   fail_unless(gst_test_clock_crank(clock));
   gst_object_unref(clock);
@@ -28,7 +28,7 @@ static GstClockTime wait_for_clock_wait(GstHarness* h) {
   GstTestClock* clock = gst_harness_get_testclock(h);
   GList* pending = NULL;
   GstClockTime time;
-  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000, &pending),
+  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000 * test_slowdown(), &pending),
               "the element does not wait on the clock");
   time = gst_clock_id_get_time(pending->data);
   g_list_free_full(pending, (GDestroyNotify)gst_clock_id_unref);
@@ -279,7 +279,7 @@ static void hold_output(Hold* hold, GstElement* tts) {
 
 /* Waits (30 s at most) for the task to be stopped at the probe. */
 static void wait_until_held(Hold* hold) {
-  const gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+  const gint64 deadline = deadline_after(30);
   while (!g_atomic_int_get(&hold->held) && g_get_monotonic_time() < deadline) g_usleep(1000);
   fail_unless(g_atomic_int_get(&hold->held), "the element pushed nothing");
 }
@@ -313,7 +313,7 @@ static gpointer push_lines(gpointer data) {
 
 /* Waits (30 s at most) until `count` pushes have returned. */
 static void wait_for_returns(Pusher* pusher, gint count) {
-  const gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+  const gint64 deadline = deadline_after(30);
   while (g_atomic_int_get(&pusher->returned) < count && g_get_monotonic_time() < deadline)
     g_usleep(1000);
   fail_unless_equals_int(g_atomic_int_get(&pusher->returned), count);
