@@ -122,9 +122,14 @@ START_TEST(test_concurrent_streams_are_batched) {
   // (the streams are all active while they generate, so a batch never waits the whole second).
   batcher.set_gather_wait(std::chrono::seconds(1));
   const size_t batches0 = batcher.batches_run(), rows0 = batcher.rows_run();
+  // The four start together: on a loaded machine the main thread could otherwise be kept from
+  // starting the next thread until the first stream has finished (no overlap, nothing to batch).
+  std::atomic<int> ready{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < 4) std::this_thread::yield();
       GenerateOptions options;
       options.seed = 10 + i;
       results[i] = model->generate_audio(voice, text, options);
