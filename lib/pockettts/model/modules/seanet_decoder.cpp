@@ -75,12 +75,6 @@ SeanetDecoderState SeanetDecoder::init_state(int64_t steps) const {
   return s;
 }
 
-void SeanetDecoder::forward(const float* z, int64_t steps, SeanetDecoderState& state,
-                            float* audio) const {
-  const Frame one{z, &state, audio};
-  forward(&one, 1, steps);
-}
-
 void SeanetDecoder::forward(const Frame* frames, size_t count, int64_t steps) const {
   for (size_t s = 0; s < count; ++s) {
     if (steps != frames[s].state->steps) {

@@ -30,16 +30,16 @@ class SeanetDecoder {
   SeanetDecoder(const WeightPath& vb, const SeanetConfig& config);
 
   SeanetDecoderState init_state(int64_t steps) const;
-  // z: [steps, dimension] channels-last -> audio [steps * hop_length(), channels] channels-last.
-  // `steps` must be the state's (Error(kInvalidArgument) otherwise).
-  void forward(const float* z, int64_t steps, SeanetDecoderState& state, float* audio) const;
-  // forward for `count` <= kMaxFrames streams (frame_batch.h): each convolution reads its
-  // weights once for all of them; each stream gets the bits it gets alone.
+  // One stream's call: z [steps, dimension] channels-last -> audio [steps * hop_length(),
+  // channels] channels-last.
   struct Frame {
     const float* z;
     SeanetDecoderState* state;
     float* audio;
   };
+  // `count` <= kMaxFrames streams at once (frame_batch.h): each convolution reads its weights
+  // once for all of them, each stream gets the bits it gets alone. `steps` must be every state's
+  // (Error(kInvalidArgument) otherwise).
   void forward(const Frame* frames, size_t count, int64_t steps) const;
 
   int64_t hop_length() const { return hop_length_; }
