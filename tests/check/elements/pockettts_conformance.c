@@ -278,6 +278,14 @@ static const gchar* kSubtitles =
     "2\n00:00:02,000 --> 00:00:03,000\nThe second cue.\n\n"
     "3\n00:00:04,000 --> 00:00:05,000\nThe third cue.\n";
 
+/* Holds a pad's buffers (a blocking probe) until the probe is removed. */
+static GstPadProbeReturn hold_buffers(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  (void)pad;
+  (void)info;
+  (void)data;
+  return GST_PAD_PROBE_OK;
+}
+
 /* Subtitles through subparse, sought while prerolled: speech for the cues after the seek
  * position, on their times, with upstream's seqnums on the flush, segment and EOS. */
 GST_START_TEST(test_after_subparse_seek) {
@@ -289,7 +297,9 @@ GST_START_TEST(test_after_subparse_seek) {
   Watched w = watch_pipeline(launch);
   GstElement* parser = gst_bin_get_by_name(GST_BIN(w.pipeline), "parser");
   Conformance* upstream = conformance_watch(parser);
+  GstPad* parser_sink = gst_element_get_static_pad(parser, "sink");
   GstEvent* seek;
+  gulong hold;
 
   /* subparse 1.22 gives its flush a seqnum of its own and its segment another. */
   w.c->upstream_seqnums = TRUE;
@@ -299,7 +309,14 @@ GST_START_TEST(test_after_subparse_seek) {
                          GST_MESSAGE_ASYNC_DONE);
   seek = gst_event_new_seek(1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
                             GST_SEEK_TYPE_SET, 1500 * GST_MSECOND, GST_SEEK_TYPE_NONE, -1);
+  /* subparse 1.22 passes the seek to filesrc first and applies it to its own segment after:
+   * the file's first buffer can reach it in between and go out on the old segment, cues from
+   * 0 s included. The file waits until subparse has applied the seek. */
+  hold = gst_pad_add_probe(parser_sink, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
+                           hold_buffers, NULL, NULL);
   fail_unless(gst_element_send_event(w.pipeline, seek), "the seek was refused");
+  gst_pad_remove_probe(parser_sink, hold);
+  gst_object_unref(parser_sink);
   fail_unless_equals_int(wait_for(&w, GST_MESSAGE_ASYNC_DONE | GST_MESSAGE_ERROR),
                          GST_MESSAGE_ASYNC_DONE);
   fail_unless(gst_element_set_state(w.pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
