@@ -16,8 +16,9 @@
  * clock reach the time it waits for. */
 static void crank(GstHarness* h) {
   GstTestClock* clock = gst_harness_get_testclock(h);
-  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000 * test_slowdown(), NULL),
-              "the element does not wait on the clock");
+  fail_unless(
+      gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000 * test_slowdown(), NULL),
+      "the element does not wait on the clock");
   fail_unless(gst_test_clock_crank(clock));
   gst_object_unref(clock);
 }
@@ -28,7 +29,8 @@ static GstClockTime wait_for_clock_wait(GstHarness* h) {
   GstTestClock* clock = gst_harness_get_testclock(h);
   GList* pending = NULL;
   GstClockTime time;
-  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000 * test_slowdown(), &pending),
+  fail_unless(gst_test_clock_timed_wait_for_multiple_pending_ids(clock, 1, 30000 * test_slowdown(),
+                                                                 &pending),
               "the element does not wait on the clock");
   time = gst_clock_id_get_time(pending->data);
   g_list_free_full(pending, (GDestroyNotify)gst_clock_id_unref);
@@ -277,28 +279,22 @@ static void hold_output(Hold* hold, GstElement* tts) {
                                note_held, hold, NULL);
 }
 
-/* Waits (30 s at most) for the task to be stopped at the probe. */
-static void wait_until_held(Hold* hold) {
-  const gint64 deadline = deadline_after(30);
-  while (!g_atomic_int_get(&hold->held) && g_get_monotonic_time() < deadline) g_usleep(1000);
-  fail_unless(g_atomic_int_get(&hold->held), "the element pushed nothing");
-}
-
-/* The same for a live element on the harness's test clock, which moves only when told: each
- * clock wait the element makes before its first buffer is let through (the first idle buffer
- * may be due a fraction of a sample after the clock's time, the cursor being whole samples). */
-static void wait_until_held_live(Hold* hold, GstHarness* h) {
-  GstTestClock* clock = gst_harness_get_testclock(h);
+/* Waits (30 s at most) for the task to be stopped at the probe. `live`: the harness whose test
+ * clock a live element waits on, or NULL. That clock moves only when told: each wait the
+ * element makes before its first buffer is let through (the first idle buffer may be due a
+ * fraction of a sample after the clock's time, the cursor being whole samples). */
+static void wait_until_held(Hold* hold, GstHarness* live) {
+  GstTestClock* clock = live ? gst_harness_get_testclock(live) : NULL;
   const gint64 deadline = deadline_after(30);
   while (!g_atomic_int_get(&hold->held) && g_get_monotonic_time() < deadline) {
     GstClockID pending = NULL;
-    if (gst_test_clock_peek_next_pending_id(clock, &pending)) {
+    if (clock && gst_test_clock_peek_next_pending_id(clock, &pending)) {
       gst_clock_id_unref(pending);
       gst_test_clock_crank(clock);
     }
     g_usleep(1000);
   }
-  gst_object_unref(clock);
+  if (clock) gst_object_unref(clock);
   fail_unless(g_atomic_int_get(&hold->held), "the element pushed nothing");
 }
 
@@ -356,7 +352,7 @@ GST_START_TEST(test_full_queue_blocks_upstream) {
   h = filter_harness(tts, "utf8");
   pusher.h = h;
   fail_unless_equals_int(gst_harness_push(h, text_buffer(lines[0], 0, GST_SECOND)), GST_FLOW_OK);
-  wait_until_held(&hold);
+  wait_until_held(&hold, NULL);
   /* Two and Three wait; Four must wait for room. */
   thread = g_thread_new("upstream", push_lines, &pusher);
   wait_for_returns(&pusher, 2);
@@ -398,7 +394,7 @@ GST_START_TEST(test_full_queue_released_by_flush_and_stop) {
     pusher.h = h;
     fail_unless_equals_int(gst_harness_push(h, text_buffer(lines[0], 0, GST_SECOND)),
                            GST_FLOW_OK);
-    wait_until_held(&hold);
+    wait_until_held(&hold, NULL);
     thread = g_thread_new("upstream", push_lines, &pusher);
     wait_for_returns(&pusher, 1);
     if (stop) {
@@ -465,7 +461,7 @@ GST_START_TEST(test_full_live_queue_drops_oldest) {
   h = filter_harness(tts, "utf8");
   fail_unless_equals_int(gst_harness_push(h, text_buffer(kLines[0], 0, GST_SECOND)),
                          GST_FLOW_OK);
-  wait_until_held(&hold);
+  wait_until_held(&hold, NULL);
   for (guint i = 1; kLines[i]; i++) {
     fail_unless_equals_int(gst_harness_push(h, text_buffer(kLines[i], i * GST_SECOND, GST_SECOND)),
                            GST_FLOW_OK);
@@ -509,12 +505,7 @@ GST_START_TEST(test_speak_into_full_queue) {
     h = gst_harness_new_with_element(tts, NULL, "src");
     hold_output(&hold, tts);
     gst_harness_play(h);
-    /* at "One." or, live, the first idle buffer */
-    if (live) {
-      wait_until_held_live(&hold, h);
-    } else {
-      wait_until_held(&hold);
-    }
+    wait_until_held(&hold, live ? h : NULL); /* at "One." or, live, the first idle buffer */
     g_signal_emit_by_name(tts, "speak", "Two.", &queued);
     fail_unless(queued);
     g_signal_emit_by_name(tts, "speak", "Three.", &queued);
@@ -566,7 +557,7 @@ static GPtrArray* speak_overrun(const gchar* overflow, GPtrArray** messages) {
   gst_harness_push(h, text_buffer("Second line.", GST_SECOND, GST_SECOND));
   gst_harness_push(h, text_buffer("Third.", GST_SECOND + 100 * GST_MSECOND, GST_SECOND));
   gst_harness_push_event(h, gst_event_new_eos());
-  wait_until_held(&hold);
+  wait_until_held(&hold, NULL);
   release_output(&hold);
   buffers = pull_all(h);
   *messages = collect_messages(bus);
